@@ -1,21 +1,110 @@
-import type { ConfigIssue } from './config-error.js'
-import type { ResolvedConfig } from './schema.js'
+import { showValue, type ConfigIssue, type SecretPaths } from './config-error.js'
+import type { ResolvedConfig, SiteConfig } from './schema.js'
+import { formatDuration, formatListen } from './units.js'
+
+export interface RuleContext {
+  /** Values from the environment are never printed. */
+  secrets?: SecretPaths | undefined
+  /** The config path each resolved listener came from ("listen", "listen[1]", "listeners[0]"). */
+  listenerPaths?: readonly string[] | undefined
+}
 
 /** Cross-field rules that a per-field schema cannot express. */
-export function checkRules(config: ResolvedConfig): ConfigIssue[] {
+export function checkRules(config: ResolvedConfig, context: RuleContext = {}): ConfigIssue[] {
   const issues: ConfigIssue[] = []
-  const names = new Set<string>()
+  const names = new Map<string, number>()
   config.sites.forEach((site, index) => {
     const at = `sites[${index}]`
-    if (names.has(site.name)) issues.push({ path: `${at}.name`, message: `duplicate site name ${JSON.stringify(site.name)}` })
-    names.add(site.name)
-    const handlers = [site.origins ? 'origins' : undefined, site.builtin ? 'builtin' : undefined].filter(Boolean)
-    if (handlers.length !== 1) {
-      issues.push({ path: at, message: `a site needs exactly one of "origins" or "builtin", got ${handlers.length === 0 ? 'none' : handlers.join(' and ')}` })
+    const first = names.get(site.name)
+    if (first !== undefined) {
+      issues.push({ path: `${at}.name`, message: `duplicate site name ${showValue(site.name, `${at}.name`, context.secrets)} (also sites[${first}])` })
+    } else {
+      names.set(site.name, index)
     }
-    if (site.balance.policy === 'hash' && !site.balance.hash_on) {
-      issues.push({ path: `${at}.balance.hash_on`, message: 'policy "hash" needs hash_on ("path", "query:NAME", "header:NAME" or "cookie:NAME")' })
-    }
+    issues.push(...handlerRules(site, at), ...balanceRules(site, at), ...timingRules(site, at, context))
   })
+  issues.push(...duplicateRoutes(config.sites, context), ...duplicateAddresses(config, context))
+  return issues
+}
+
+function handlerRules(site: SiteConfig, at: string): ConfigIssue[] {
+  const handlers = [site.origins ? 'origins' : undefined, site.builtin ? 'builtin' : undefined].filter(Boolean)
+  if (handlers.length === 1) return []
+  return [{ path: at, message: `a site needs exactly one of "origins" or "builtin", got ${handlers.length === 0 ? 'none' : handlers.join(' and ')}` }]
+}
+
+function balanceRules(site: SiteConfig, at: string): ConfigIssue[] {
+  const { policy, hash_on: hashOn } = site.balance
+  if (policy === 'hash' && !hashOn) {
+    return [{ path: `${at}.balance.hash_on`, message: 'required with policy "hash": expected "path", "query:NAME", "header:NAME" or "cookie:NAME"' }]
+  }
+  if (policy !== 'hash' && hashOn) {
+    return [{ path: `${at}.balance.hash_on`, message: `only used with policy "hash", but the policy is "${policy}" (set balance.policy: hash or remove hash_on)` }]
+  }
+  return []
+}
+
+function timingRules(site: SiteConfig, at: string, context: RuleContext): ConfigIssue[] {
+  const issues: ConfigIssue[] = []
+  const show = (path: string, ms: number): string => context.secrets?.has(path) ? showValue(ms, path, context.secrets) : formatDuration(ms)
+  const ws = site.ws
+  // A ping that may wait longer than the next ping is due can never time out cleanly.
+  for (const key of ['ping_interval', 'origin_ping_interval'] as const) {
+    if (ws[key] > 0 && ws.ping_timeout >= ws[key]) {
+      issues.push({
+        path: `${at}.ws.ping_timeout`,
+        message: `must be shorter than ws.${key} (${show(`${at}.ws.${key}`, ws[key])}) when pings are on, got ${show(`${at}.ws.ping_timeout`, ws.ping_timeout)}`,
+      })
+    }
+  }
+  const check = site.health_check
+  if (check && check.timeout >= check.interval) {
+    issues.push({
+      path: `${at}.health_check.timeout`,
+      message: `must be shorter than health_check.interval (${show(`${at}.health_check.interval`, check.interval)}), got ${show(`${at}.health_check.timeout`, check.timeout)}`,
+    })
+  }
+  return issues
+}
+
+/** Two sites claiming the same host and path prefix: one of them could never be reached. */
+function duplicateRoutes(sites: readonly SiteConfig[], context: RuleContext): ConfigIssue[] {
+  const issues: ConfigIssue[] = []
+  const seen = new Map<string, number>()
+  sites.forEach((site, index) => {
+    const prefix = site.path_prefix ?? '/'
+    site.hosts.forEach((host, hostIndex) => {
+      const key = `${host.toLowerCase()} ${prefix}`
+      const owner = seen.get(key)
+      if (owner === undefined) {
+        seen.set(key, index)
+      } else if (owner !== index) {
+        const path = `sites[${index}].hosts[${hostIndex}]`
+        issues.push({
+          path,
+          message: `host ${showValue(host, path, context.secrets)} with path_prefix ${JSON.stringify(prefix)} is already served by site ${JSON.stringify(sites[owner]!.name)} (sites[${owner}])`,
+        })
+      }
+    })
+  })
+  return issues
+}
+
+/** Two listeners (or a listener and the admin endpoint) on one address would fail at bind time. */
+function duplicateAddresses(config: ResolvedConfig, context: RuleContext): ConfigIssue[] {
+  const issues: ConfigIssue[] = []
+  const seen = new Map<string, string>()
+  const entries = config.listeners.map((listener, index) => ({
+    address: listener.address,
+    path: context.listenerPaths?.[index] ?? `listeners[${index}]`,
+  }))
+  if (config.admin) entries.push({ address: config.admin.listen, path: 'admin.listen' })
+  for (const { address, path } of entries) {
+    if (address.port === 0) continue // port 0 picks a free port each time
+    const text = formatListen(address)
+    const owner = seen.get(text)
+    if (owner === undefined) seen.set(text, path)
+    else issues.push({ path, message: `address ${context.secrets?.has(path) ? showValue(text, path, context.secrets) : text} is already used by ${owner}` })
+  }
   return issues
 }

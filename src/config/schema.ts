@@ -1,168 +1,174 @@
 import { z } from 'zod'
+import { nameType } from './type-names.js'
 import { duration, listenAddress, size } from './units.js'
 
 /**
- * The one config schema: the source of the config types, defaults and validation messages.
- * Every object is strict so that a misspelt key is refused with its path. Durations resolve
- * to milliseconds and sizes to bytes. Cross-field rules live in `validate.ts`.
+ * The one config schema: the source of the config types, defaults, validation messages and
+ * the reference in docs/configuration.md (generated from the `.describe()` texts by
+ * `src/config/docs.ts`). Every object is strict so that a misspelt key is refused with its
+ * path. Durations resolve to milliseconds and sizes to bytes. Cross-field rules live in
+ * `rules.ts`.
  */
 
 const positiveInt = z.number().int().positive()
 const nonNegativeInt = z.number().int().nonnegative()
 
-const originUrl = z.string().refine((text) => {
+const originUrl = nameType(z.string().refine((text) => {
   try {
     const url = new URL(text)
     return ['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol) && url.hostname !== ''
   } catch {
     return false
   }
-}, { message: 'expected an origin URL such as "http://127.0.0.1:9101" (http, https, ws or wss)' })
+}, { message: 'expected an origin URL such as "http://127.0.0.1:9101" (http, https, ws or wss)' }), { name: 'URL' })
 
 export const originSchema = z.union([
   originUrl,
   z.strictObject({
-    url: originUrl,
-    weight: positiveInt.max(1000).default(1),
-    max_connections: positiveInt.optional(),
+    url: originUrl.describe('Origin URL: http, https, ws or wss, with host and optional port ("http://10.0.0.5:9000").'),
+    weight: positiveInt.max(1000).default(1).describe('Relative share of new connections given to this origin (1-1000).'),
+    max_connections: positiveInt.optional().describe('Most connections open to this origin at once; a full origin is skipped.'),
   }),
 ]).transform((origin) => typeof origin === 'string' ? { url: origin, weight: 1, max_connections: undefined } : origin)
 
-const hashKey = z.string().regex(/^(path|query:.+|header:.+|cookie:.+)$/, {
+const hashKey = nameType(z.string().regex(/^(path|query:.+|header:.+|cookie:.+)$/, {
   message: 'expected "path", "query:NAME", "header:NAME" or "cookie:NAME"',
-})
+}), { name: '"path", "query:NAME", "header:NAME" or "cookie:NAME"' })
 
 export const balanceSchema = z.strictObject({
-  policy: z.enum(['round_robin', 'least_connections', 'hash']).default('round_robin'),
-  hash_on: hashKey.optional(),
-  /** How many origins one handshake or request may try before giving up (1 = no retry). */
-  attempts: positiveInt.max(10).default(3),
+  policy: z.enum(['round_robin', 'least_connections', 'hash']).default('round_robin')
+    .describe('How an origin is chosen for each new connection or request.'),
+  hash_on: hashKey.optional()
+    .describe('With policy "hash": the request part hashed so that one client keeps reaching the same origin. Only allowed with policy "hash".'),
+  attempts: positiveInt.max(10).default(3)
+    .describe('How many origins one handshake or request may try before giving up (1 = no retry).'),
 })
 
 export const healthCheckSchema = z.strictObject({
-  path: z.string().startsWith('/').default('/'),
-  interval: duration.default(5000),
-  timeout: duration.default(2000),
-  healthy_threshold: positiveInt.default(2),
-  unhealthy_threshold: positiveInt.default(3),
-  expect_status: z.array(z.number().int().min(100).max(599)).optional(),
+  path: z.string().startsWith('/').default('/').describe('HTTP path requested on each origin.'),
+  interval: duration.default(5000).describe('Time between two checks of one origin.'),
+  timeout: duration.default(2000).describe('Time one check may take; must be shorter than `interval`.'),
+  healthy_threshold: positiveInt.default(2).describe('Consecutive passed checks that mark a down origin up again.'),
+  unhealthy_threshold: positiveInt.default(3).describe('Consecutive failed checks that mark an origin down.'),
+  expect_status: z.array(z.number().int().min(100).max(599)).optional()
+    .describe('HTTP status codes that count as healthy (when absent: any status below 400).'),
 })
 
 export const passiveHealthSchema = z.strictObject({
-  /** Consecutive connect failures or 5xx handshake answers that mark an origin down. */
-  failures: positiveInt.default(3),
-  /** How long an origin marked down passively is skipped before it is tried again. */
-  cooldown: duration.default(10_000),
+  failures: positiveInt.default(3)
+    .describe('Consecutive connect failures or 5xx handshake answers that mark an origin down.'),
+  cooldown: duration.default(10_000)
+    .describe('How long an origin marked down passively is skipped before it is tried again.'),
 })
 
 export const messageRateSchema = z.strictObject({
-  per_second: positiveInt,
-  burst: positiveInt.optional(),
-  action: z.enum(['close', 'drop']).default('close'),
+  per_second: positiveInt.describe('Sustained messages per second allowed from one client connection.'),
+  burst: positiveInt.optional().describe('Messages allowed at once above the sustained rate (when absent: per_second).'),
+  action: z.enum(['close', 'drop']).default('close')
+    .describe('Over the limit: "close" the connection with 1008, or "drop" the excess messages.'),
 })
 
 export const websocketSchema = z.strictObject({
-  /** Largest message (sum of its frames' payloads) in either direction; close 1009 beyond it. */
-  max_message_size: size.default(64 * 1024 * 1024),
-  /** Messages per second from the client, per connection. */
-  client_message_rate: messageRateSchema.optional(),
-  /** Edge pings to the client every interval; 0 = off. */
-  ping_interval: duration.default(0),
-  /** Edge pings to the origin every interval; 0 = off. */
-  origin_ping_interval: duration.default(0),
-  /** How long a peer has to answer an edge ping. */
-  ping_timeout: duration.default(10_000),
-  /** Close after this long with no data frame either way; 0 = never (the default). */
-  idle_timeout: duration.default(0),
-  /** Bytes buffered towards one slow reader before the fast side is paused. */
-  max_buffered: size.default(1024 * 1024),
-  /** How long a reader may stay over max_buffered before it is closed with 1008. */
-  slow_reader_timeout: duration.default(30_000),
+  max_message_size: size.default(64 * 1024 * 1024)
+    .describe('Largest message (sum of its frames\' payloads) in either direction; close 1009 beyond it.'),
+  client_message_rate: messageRateSchema.optional()
+    .describe('Messages per second from the client, per connection; no limit when absent.'),
+  ping_interval: duration.default(0).describe('Edge pings the client every interval; 0 = off.'),
+  origin_ping_interval: duration.default(0).describe('Edge pings the origin every interval; 0 = off.'),
+  ping_timeout: duration.default(10_000)
+    .describe('How long a peer has to answer an edge ping; must be shorter than the ping intervals in use.'),
+  idle_timeout: duration.default(0).describe('Close after this long with no data frame either way; 0 = never.'),
+  max_buffered: size.default(1024 * 1024).describe('Bytes buffered towards one slow reader before the fast side is paused.'),
+  slow_reader_timeout: duration.default(30_000)
+    .describe('How long a reader may stay over max_buffered before it is closed with 1008.'),
 })
 
 export const siteLimitsSchema = z.strictObject({
-  max_connections: positiveInt.optional(),
-  max_connections_per_ip: positiveInt.optional(),
-  handshakes_per_second_per_ip: positiveInt.optional(),
+  max_connections: positiveInt.optional().describe('Most open connections to this site; more are refused with 503.'),
+  max_connections_per_ip: positiveInt.optional().describe('Most open connections from one client IP; more are refused with 429.'),
+  handshakes_per_second_per_ip: positiveInt.optional()
+    .describe('New connections per second from one client IP; more are refused with 429.'),
 })
 
 export const tlsFilesSchema = z.strictObject({
-  cert: z.string().min(1),
-  key: z.string().min(1),
+  cert: z.string().min(1).describe('PEM certificate (chain) file; relative to the config file\'s directory.'),
+  key: z.string().min(1).describe('PEM private key file; relative to the config file\'s directory.'),
 })
 
 export const originTlsSchema = z.strictObject({
-  /** PEM file with the CA(s) that sign origin certificates; defaults to the system store. */
-  ca: z.string().optional(),
-  /** Verify origin certificates (default true). Turning it off is for tests only. */
-  verify: z.boolean().default(true),
-  /** SNI name and the name checked in the certificate; defaults to the origin's host. */
-  servername: z.string().optional(),
+  ca: z.string().optional()
+    .describe('PEM file with the CA(s) that sign origin certificates; relative to the config file. When absent: the system store.'),
+  verify: z.boolean().default(true).describe('Verify origin certificates. Turning it off is for tests only.'),
+  servername: z.string().optional()
+    .describe('SNI name sent and name checked in the certificate (when absent: the origin\'s host).'),
 })
 
 export const timeoutsSchema = z.strictObject({
-  connect: duration.default(5000),
-  /** Time for the origin to answer an upgrade or send response headers. */
-  response: duration.default(30_000),
-  /** Time an HTTP request/response body may stay silent. */
-  body: duration.default(60_000),
+  connect: duration.default(5000).describe('Time to open the TCP (and TLS) connection to an origin.'),
+  response: duration.default(30_000).describe('Time for the origin to answer an upgrade or send response headers.'),
+  body: duration.default(60_000).describe('Time an HTTP request/response body may stay silent.'),
 })
 
 export const builtinSchema = z.enum(['welcome', 'echo'])
 
 export const siteSchema = z.strictObject({
-  name: z.string().regex(/^[a-zA-Z0-9_.-]+$/, { message: 'expected letters, digits, "_", "." or "-"' }),
-  hosts: z.array(z.string().min(1)).min(1).default(['*']),
-  path_prefix: z.string().startsWith('/').optional(),
-  origins: z.array(originSchema).min(1).optional(),
-  /** A handler served by the edge itself instead of origins. */
-  builtin: builtinSchema.optional(),
-  websocket: z.boolean().default(true),
-  /** Send the client's Host to the origin (default) or the origin's own host. */
-  preserve_host: z.boolean().default(true),
-  balance: balanceSchema.default({ policy: 'round_robin', attempts: 3 }),
-  health_check: healthCheckSchema.optional(),
-  passive_health: passiveHealthSchema.default({ failures: 3, cooldown: 10_000 }),
-  ws: websocketSchema.default(() => websocketSchema.parse({})),
-  limits: siteLimitsSchema.default({}),
-  timeouts: timeoutsSchema.default(() => timeoutsSchema.parse({})),
-  tls: tlsFilesSchema.optional(),
-  origin_tls: originTlsSchema.default({ verify: true }),
+  name: z.string().regex(/^[a-zA-Z0-9_.-]+$/, { message: 'expected letters, digits, "_", "." or "-"' })
+    .describe('Unique name of the site, used in logs and metrics.'),
+  hosts: z.array(z.string().min(1)).min(1).default(['*'])
+    .describe('Host names served: exact ("api.example.com"), wildcard ("*.example.com") or "*" for any host.'),
+  path_prefix: z.string().startsWith('/').optional()
+    .describe('Serve only paths under this prefix; the longest matching prefix wins. When absent: every path.'),
+  origins: z.array(originSchema).min(1).optional()
+    .describe('Origins to proxy to: URLs, or objects with `url`, `weight`, `max_connections`. A site has either `origins` or `builtin`.'),
+  builtin: builtinSchema.optional()
+    .describe('A handler served by the edge itself instead of origins: "welcome" (a page at / and a WebSocket echo at /echo) or "echo".'),
+  websocket: z.boolean().default(true).describe('Accept WebSocket upgrades; when false they are refused with 426.'),
+  preserve_host: z.boolean().default(true).describe('Send the client\'s Host to the origin (true) or the origin\'s own host (false).'),
+  balance: balanceSchema.default({ policy: 'round_robin', attempts: 3 }).describe('How origins are chosen.'),
+  health_check: healthCheckSchema.optional().describe('Active HTTP health checks of the origins; off when absent.'),
+  passive_health: passiveHealthSchema.default({ failures: 3, cooldown: 10_000 })
+    .describe('Marking origins down from failures seen on real traffic.'),
+  ws: websocketSchema.default(() => websocketSchema.parse({})).describe('Limits and keep-alive for WebSocket connections.'),
+  limits: siteLimitsSchema.default({}).describe('Connection limits against abuse; each is off when absent.'),
+  timeouts: timeoutsSchema.default(() => timeoutsSchema.parse({})).describe('Timeouts towards the origins.'),
+  tls: tlsFilesSchema.optional().describe('Certificate for this site\'s hosts on TLS listeners (chosen by SNI).'),
+  origin_tls: originTlsSchema.default({ verify: true }).describe('TLS towards https and wss origins.'),
 })
 
 export const listenerSchema = z.strictObject({
-  address: listenAddress,
-  tls: tlsFilesSchema.optional(),
+  address: listenAddress.describe('Address to listen on: "host:port", ":port" or a port (host 127.0.0.1).'),
+  tls: tlsFilesSchema.optional().describe('Serve TLS on this listener with this certificate and key; plain when absent.'),
 })
 
 export const adminSchema = z.strictObject({
-  listen: listenAddress,
+  listen: listenAddress.describe('Address of the admin endpoint; keep it on a private interface.'),
 })
 
 export const logSchema = z.strictObject({
-  level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  /** "auto" prints readable lines on a terminal and JSON otherwise. */
-  format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info')
+    .describe('Lowest level logged.'),
+  format: z.enum(['auto', 'json', 'pretty']).default('auto')
+    .describe('"auto" prints readable lines on a terminal and JSON otherwise.'),
 })
 
 export const serverSchema = z.strictObject({
-  max_header_size: size.default(16 * 1024),
-  header_timeout: duration.default(10_000),
-  /** On SIGTERM, how long open connections may finish before they are closed with 1001. */
-  drain_timeout: duration.default(30_000),
-  /** How long an idle client HTTP keep-alive connection is kept open. */
-  keep_alive_timeout: duration.default(5000),
+  max_header_size: size.default(16 * 1024).describe('Largest request head (request line and headers) accepted; 431 beyond it.'),
+  header_timeout: duration.default(10_000).describe('Time a client has to send the whole request head; 408 after it.'),
+  drain_timeout: duration.default(30_000)
+    .describe('On SIGTERM, how long open connections may finish before they are closed with 1001.'),
+  keep_alive_timeout: duration.default(5000).describe('How long an idle client HTTP keep-alive connection is kept open.'),
 })
 
 export const configSchema = z.strictObject({
-  /** Plain listener(s): "host:port". Use `listeners` for TLS. */
-  listen: z.union([listenAddress, z.array(listenAddress)]).optional(),
-  listeners: z.array(listenerSchema).optional(),
-  admin: adminSchema.optional(),
-  data_dir: z.string().default('.wedge'),
-  log: logSchema.default({ level: 'info', format: 'auto' }),
-  server: serverSchema.default(() => serverSchema.parse({})),
-  sites: z.array(siteSchema).min(1),
+  listen: z.union([listenAddress, z.array(listenAddress)]).optional()
+    .describe('Plain listener address(es): "host:port" or a list of them. Use `listeners` for TLS. With neither: 127.0.0.1:8080.'),
+  listeners: z.array(listenerSchema).optional().describe('Listeners with options such as TLS; used together with `listen`.'),
+  admin: adminSchema.optional().describe('The admin HTTP endpoint; off when absent.'),
+  data_dir: z.string().default('.wedge')
+    .describe('Directory for runtime files such as the pidfile `wedge.pid`; relative to the config file\'s directory.'),
+  log: logSchema.default({ level: 'info', format: 'auto' }).describe('Logging.'),
+  server: serverSchema.default(() => serverSchema.parse({})).describe('The client-facing HTTP server.'),
+  sites: z.array(siteSchema).min(1).describe('The sites served; at least one.'),
 })
 
 export type ConfigInput = z.input<typeof configSchema>

@@ -1,0 +1,190 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import type { EchoLoopResult } from './echo-loop.js'
+import type { HandshakeResult } from './handshakes.js'
+import type { LatencyResult } from './latency.js'
+
+/**
+ * Turns per-peer results into the printed table, the ratio lines (each proxy vs direct, Wedge
+ * vs nginx and HAProxy against the targets) and the JSON report.
+ */
+
+export interface Measured<T> {
+  result: T
+  /** CPU used by the proxy's process group during the job, in % of one core (wall clock). */
+  proxyCpuPercent: number | undefined
+  /** CPU used by the origin and load generator (core 0), in % of one core. */
+  loadCpuPercent: number
+}
+
+export interface MemoryResult {
+  connections: number
+  failed: number
+  rssBeforeBytes: number
+  rssAfterBytes: number
+  bytesPerConnection: number
+  processes: number
+}
+
+export interface PeerResult {
+  name: string
+  skipped?: string
+  errors: string[]
+  roundTrip?: Measured<EchoLoopResult>
+  latency?: Measured<LatencyResult>
+  throughput?: Measured<EchoLoopResult>
+  handshakes?: Measured<HandshakeResult>
+  memory?: MemoryResult
+}
+
+export interface BenchReport {
+  date: string
+  machine: Record<string, unknown>
+  settings: Record<string, unknown>
+  peers: PeerResult[]
+  ratios?: Ratios
+}
+
+type Direction = 'higher' | 'lower'
+
+interface Metric {
+  key: string
+  label: string
+  better: Direction
+  value(peer: PeerResult): number | undefined
+  format(value: number): string
+  /** Wedge / nginx must be ≥ (higher) or ≤ (lower) this. */
+  target: number
+}
+
+const integer = (value: number): string => Math.round(value).toLocaleString('en-US')
+const millis = (value: number): string => value.toFixed(3)
+const oneDecimal = (value: number): string => value.toFixed(1)
+
+export const METRICS: readonly Metric[] = [
+  { key: 'roundTrip', label: 'round-trip msg/s (100 conn, 64 B)', better: 'higher', value: (p) => p.roundTrip?.result.messagesPerSecond, format: integer, target: 0.9 },
+  { key: 'p50', label: 'latency p50 ms @ 10k msg/s', better: 'lower', value: (p) => p.latency?.result.fromScheduled.p50, format: millis, target: Infinity },
+  { key: 'p99', label: 'latency p99 ms @ 10k msg/s', better: 'lower', value: (p) => p.latency?.result.fromScheduled.p99, format: millis, target: 1.2 },
+  { key: 'throughput', label: 'throughput MB/s (8 conn, 64 KiB)', better: 'higher', value: (p) => p.throughput?.result.megabytesPerSecond, format: oneDecimal, target: 1.0 },
+  { key: 'handshakes', label: 'handshakes/s (connect+upgrade+close)', better: 'higher', value: (p) => p.handshakes?.result.handshakesPerSecond, format: integer, target: 0.8 },
+  { key: 'memory', label: 'memory bytes / idle conn', better: 'lower', value: (p) => p.memory?.bytesPerConnection, format: integer, target: 1.0 },
+]
+
+const CPU_ROWS: ReadonlyArray<[string, (p: PeerResult) => Measured<unknown> | undefined]> = [
+  ['proxy CPU % round-trip', (p) => p.roundTrip],
+  ['proxy CPU % latency', (p) => p.latency],
+  ['proxy CPU % throughput', (p) => p.throughput],
+  ['proxy CPU % handshakes', (p) => p.handshakes],
+  ['core-0 CPU % round-trip (origin+load)', (p) => p.roundTrip],
+]
+
+export interface Ratios {
+  /** metric → proxy → proxy/direct */
+  vsDirect: Record<string, Record<string, number>>
+  /** metric → "wedge/nginx" etc. → ratio */
+  wedgeVsPeers: Record<string, Record<string, number>>
+  /** metric → target verdict for wedge vs nginx */
+  targets: Record<string, { target: string, ratio: number | undefined, met: boolean | undefined }>
+  /** metric → direct / best proxy (higher-is-better) or best proxy / direct (latency) */
+  loadGeneratorCheck: Record<string, number>
+}
+
+export function computeRatios(peers: PeerResult[]): Ratios {
+  const byName = new Map(peers.map((peer) => [peer.name, peer]))
+  const ratios: Ratios = { vsDirect: {}, wedgeVsPeers: {}, targets: {}, loadGeneratorCheck: {} }
+  const direct = byName.get('direct')
+  const proxies = peers.filter((peer) => peer.name !== 'direct' && peer.skipped === undefined)
+  for (const metric of METRICS) {
+    const base = direct ? metric.value(direct) : undefined
+    const vsDirect: Record<string, number> = {}
+    for (const proxy of proxies) {
+      const value = metric.value(proxy)
+      if (value !== undefined && base !== undefined && base > 0) vsDirect[proxy.name] = value / base
+    }
+    ratios.vsDirect[metric.key] = vsDirect
+    const peerValues = proxies.map(metric.value).filter((value): value is number => value !== undefined && value > 0)
+    if (base !== undefined && base > 0 && peerValues.length > 0) {
+      ratios.loadGeneratorCheck[metric.key] = metric.better === 'higher'
+        ? base / Math.max(...peerValues)
+        : Math.min(...peerValues) / base
+    }
+    const pairs: Record<string, number> = {}
+    for (const ours of ['wedge', 'wedge-noscan']) {
+      for (const theirs of ['nginx', 'haproxy']) {
+        const a = byName.get(ours)
+        const b = byName.get(theirs)
+        const av = a ? metric.value(a) : undefined
+        const bv = b ? metric.value(b) : undefined
+        if (av !== undefined && bv !== undefined && bv > 0) pairs[`${ours}/${theirs}`] = av / bv
+      }
+    }
+    ratios.wedgeVsPeers[metric.key] = pairs
+    if (Number.isFinite(metric.target)) {
+      const ratio = pairs['wedge/nginx']
+      ratios.targets[metric.key] = {
+        target: `${metric.better === 'higher' ? '≥' : '≤'} ${metric.target}× nginx`,
+        ratio,
+        met: ratio === undefined ? undefined : metric.better === 'higher' ? ratio >= metric.target : ratio <= metric.target,
+      }
+    }
+  }
+  return ratios
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)))
+  return rows.map((row) => row.map((cell, column) => column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)).join('  ')).join('\n')
+}
+
+const ratio = (value: number | undefined): string => value === undefined ? '-' : `${value.toFixed(2)}×`
+
+export function formatReport(report: BenchReport, ratios: Ratios): string {
+  const peers = report.peers.filter((peer) => peer.skipped === undefined)
+  const lines: string[] = []
+  lines.push(table([
+    ['metric', ...peers.map((peer) => peer.name)],
+    ...METRICS.map((metric) => [metric.label, ...peers.map((peer) => {
+      const value = metric.value(peer)
+      return value === undefined ? '-' : metric.format(value)
+    })]),
+    ...CPU_ROWS.map(([label, pick], index) => [label, ...peers.map((peer) => {
+      const measured = pick(peer)
+      const value = index === CPU_ROWS.length - 1 ? measured?.loadCpuPercent : measured?.proxyCpuPercent
+      return value === undefined ? '-' : value.toFixed(0)
+    })]),
+  ]))
+  const proxies = peers.filter((peer) => peer.name !== 'direct')
+  lines.push('', 'Each proxy vs direct (proxy / direct; latency: higher = slower):')
+  lines.push(table([
+    ['metric', ...proxies.map((peer) => peer.name)],
+    ...METRICS.filter((metric) => metric.key !== 'memory').map((metric) => [metric.label, ...proxies.map((peer) => ratio(ratios.vsDirect[metric.key]?.[peer.name]))]),
+  ]))
+  const pairNames = ['wedge/nginx', 'wedge/haproxy', 'wedge-noscan/nginx', 'wedge-noscan/haproxy']
+  lines.push('', 'Wedge vs peers (target is for wedge/nginx):')
+  lines.push(table([
+    ['metric', 'target', ...pairNames, 'met'],
+    ...METRICS.map((metric) => {
+      const verdict = ratios.targets[metric.key]
+      return [
+        metric.label, verdict?.target ?? '-',
+        ...pairNames.map((pair) => ratio(ratios.wedgeVsPeers[metric.key]?.[pair])),
+        verdict?.met === undefined ? '-' : verdict.met ? 'yes' : 'NO',
+      ]
+    }),
+  ]))
+  lines.push('', 'Load-generator check (direct / best proxy; latency: best proxy p / direct p; want well above 1):')
+  for (const metric of METRICS) {
+    const value = ratios.loadGeneratorCheck[metric.key]
+    if (value !== undefined) lines.push(`  ${metric.label.padEnd(40)} ${ratio(value)}${value < 1.5 ? '  <- load side may limit this workload' : ''}`)
+  }
+  for (const peer of report.peers) {
+    if (peer.skipped !== undefined) lines.push(`skipped ${peer.name}: ${peer.skipped}`)
+    for (const error of peer.errors) lines.push(`error ${peer.name}: ${error}`)
+  }
+  return lines.join('\n')
+}
+
+export function writeJson(path: string, report: BenchReport): void {
+  mkdirSync(dirname(path), { recursive: true })
+  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`)
+}

@@ -1,0 +1,53 @@
+/** The page `wedge start` serves at / with the embedded default config. */
+export function welcomePage(version: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Wedge is running</title>
+<style>
+  body { font: 16px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #1d232a; }
+  code, pre { font: 14px ui-monospace, monospace; background: #f2f4f7; border-radius: 4px; }
+  code { padding: 0 .25rem; } pre { padding: .75rem; overflow-x: auto; }
+  #log { min-height: 4rem; }
+</style>
+</head>
+<body>
+<h1>Wedge ${version} is running</h1>
+<p><strong>Wedge</strong> is a self-hostable CDN edge for WebSockets. In <em>proxy mode</em> it sits in front
+of your origins and carries WebSocket and HTTP traffic, seeing every frame: it meters messages and bytes
+live, enforces per-message limits, keeps quiet sockets open, and balances and fails over between origins.</p>
+<h2>Try it</h2>
+<p>This edge serves an echo WebSocket at <code>/echo</code>:</p>
+<pre>npx wscat -c ws://localhost:8080/echo</pre>
+<p><button id="send">Send "hello" to /echo</button></p>
+<pre id="log"></pre>
+<h2>Put it in front of your origin</h2>
+<pre>listen: 127.0.0.1:8080
+sites:
+  - name: api
+    hosts: [api.example.com, localhost]
+    origins: [http://127.0.0.1:9101, http://127.0.0.1:9102]
+    websocket: true</pre>
+<pre>npx wedge check --config wedge.yaml
+npx wedge start --config wedge.yaml</pre>
+<p>Every command: <code>npx wedge --help</code>. Every setting: <code>docs/configuration.md</code> in the package.</p>
+<script>
+  const log = document.getElementById('log')
+  let ws
+  document.getElementById('send').onclick = () => {
+    const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/echo'
+    if (!ws || ws.readyState > 1) {
+      ws = new WebSocket(url)
+      ws.onmessage = (event) => { log.textContent += 'received: ' + event.data + '\\n' }
+      ws.onclose = (event) => { log.textContent += 'closed: ' + event.code + '\\n' }
+    }
+    const send = () => { ws.send('hello'); log.textContent += 'sent: hello\\n' }
+    if (ws.readyState === 1) send(); else ws.addEventListener('open', send, { once: true })
+  }
+</script>
+</body>
+</html>
+`
+}

@@ -1,0 +1,130 @@
+import type { SecureContext } from 'node:tls'
+import type { ResolvedConfig } from './config/schema.js'
+import { createLogger, type Logger } from './log/logger.js'
+import { RoutingTable } from './ingress/router.js'
+import { SiteRuntime } from './ingress/site-runtime.js'
+import { ConnectionRegistry } from './ingress/connections.js'
+import { EdgeCounters } from './ingress/edge-counters.js'
+import { Listener, siteSecureContexts } from './ingress/listener.js'
+import { handleUpgrade, type IngressContext, type SiteRoute } from './ingress/upgrade-handler.js'
+import { handleRequest } from './ingress/request-handler.js'
+
+export interface EdgeOptions {
+  logger?: Logger
+  /** Relay without frame scanning: the benchmark's baseline, never for production. */
+  noScan?: boolean
+}
+
+export interface EdgeAddresses {
+  listeners: { host: string; port: number; tls: boolean }[]
+}
+
+export interface Edge {
+  start(): Promise<EdgeAddresses>
+  /** Applies a new config to new connections; open connections keep going untouched. */
+  reload(config: ResolvedConfig): Promise<void>
+  /** Stops accepting, lets connections finish for `drainMs`, then closes the rest with 1001. */
+  stop(drainMs?: number): Promise<void>
+  addresses(): EdgeAddresses
+  readonly logger: Logger
+  readonly connections: ConnectionRegistry
+  readonly counters: EdgeCounters
+  readonly config: ResolvedConfig
+}
+
+const CLOSE_WAIT_MS = 2000
+
+/** The composition root: builds listeners, routing and site runtimes from one config. */
+export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions = {}): Edge {
+  const logger = options.logger ?? createLogger(initialConfig.log)
+  let config = initialConfig
+  const sites = new Map<string, SiteRuntime>()
+  let routes = new RoutingTable<SiteRoute>([])
+  let contexts = new Map<string, SecureContext>()
+  const registry = new ConnectionRegistry()
+  const counters = new EdgeCounters()
+  let stopping = false
+  let bound: EdgeAddresses = { listeners: [] }
+
+  const ingress: IngressContext = {
+    routes: () => routes,
+    registry,
+    logger,
+    counters,
+    get stopping() { return stopping },
+    noScan: options.noScan ?? false,
+  }
+
+  async function applySites(next: ResolvedConfig): Promise<void> {
+    const nextContexts = siteSecureContexts(next)
+    const keep = new Set<string>()
+    for (const site of next.sites) {
+      keep.add(site.name)
+      const existing = sites.get(site.name)
+      if (existing?.update(site)) continue
+      if (existing) await existing.retire()
+      sites.set(site.name, new SiteRuntime(site, logger))
+    }
+    for (const [name, runtime] of sites) {
+      if (!keep.has(name)) {
+        sites.delete(name)
+        await runtime.retire()
+      }
+    }
+    routes = new RoutingTable(next.sites.map((site) => ({ hosts: site.hosts, path_prefix: site.path_prefix, runtime: sites.get(site.name)! })))
+    contexts = nextContexts
+    config = next
+  }
+
+  const listeners = initialConfig.listeners.map((listenerConfig) => new Listener(listenerConfig, initialConfig.server, {
+    request: (req, res, proto) => handleRequest(ingress, req, res, proto),
+    upgrade: (req, socket, head, proto) => handleUpgrade(ingress, req, socket, head, proto),
+    secureContext: (servername) => {
+      const route = routes.match(servername, '/')
+      return route ? contexts.get(route.runtime.name) : undefined
+    },
+    refused: (code) => counters.refused(code),
+  }))
+
+  return {
+    logger,
+    connections: registry,
+    counters,
+    get config() { return config },
+    async start() {
+      await applySites(config)
+      const addresses = []
+      for (const listener of listeners) {
+        const address = await listener.listen()
+        addresses.push({ ...address, tls: listener.proto === 'https' })
+        logger.info({ address: `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`, tls: listener.proto === 'https' }, 'listening')
+      }
+      bound = { listeners: addresses }
+      return bound
+    },
+    async reload(next) {
+      if (JSON.stringify(next.listeners) !== JSON.stringify(config.listeners)) {
+        logger.warn('listener changes need a restart; the new listeners were not applied')
+      }
+      await applySites(next)
+      logger.info({ sites: next.sites.length, open_connections: registry.size }, 'config reloaded')
+    },
+    async stop(drainMs = config.server.drain_timeout) {
+      if (stopping) return
+      stopping = true
+      logger.info({ open_connections: registry.size, drain_ms: drainMs }, 'stopping: no new connections, draining')
+      const closed = Promise.all(listeners.map((listener) => listener.stopAccepting()))
+      const drained = await registry.waitUntilEmpty(drainMs)
+      if (!drained) {
+        logger.info({ open_connections: registry.size }, 'drain time over: closing the rest with 1001')
+        for (const connection of [...registry.values()]) connection.close('WEDGE_SHUTTING_DOWN')
+        await registry.waitUntilEmpty(CLOSE_WAIT_MS)
+      }
+      for (const listener of listeners) listener.closeAll()
+      await closed
+      for (const runtime of sites.values()) await runtime.retire()
+      logger.info('stopped')
+    },
+    addresses: () => bound,
+  }
+}

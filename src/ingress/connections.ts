@@ -1,0 +1,68 @@
+import type { ErrorCode } from '../errors.js'
+
+/** What the edge knows about one open WebSocket, whatever serves it (origin or builtin). */
+export interface LiveConnection {
+  readonly id: string
+  readonly site: string
+  readonly clientIp: string
+  readonly path: string
+  readonly startedAt: number
+  /** The origin id for proxied sockets, the builtin's name otherwise. */
+  readonly upstream: string
+  /** Closes the connection from the edge with a close frame to both sides. */
+  close(code: ErrorCode | number, reason?: string): void
+}
+
+let nextId = 0
+
+/** Connection ids are unique per process and sortable by age. */
+export function newConnectionId(): string {
+  nextId++
+  return `${Date.now().toString(36)}-${nextId.toString(36)}`
+}
+
+/**
+ * The set of open connections, for graceful stop and (later) the admin API. Membership is
+ * the only state here: counters live on the connections themselves.
+ */
+export class ConnectionRegistry {
+  readonly #connections = new Map<string, LiveConnection>()
+  #emptyWaiters: (() => void)[] = []
+
+  add(connection: LiveConnection): void {
+    this.#connections.set(connection.id, connection)
+  }
+
+  delete(id: string): void {
+    this.#connections.delete(id)
+    if (this.#connections.size === 0 && this.#emptyWaiters.length > 0) {
+      const waiters = this.#emptyWaiters
+      this.#emptyWaiters = []
+      for (const resolve of waiters) resolve()
+    }
+  }
+
+  get size(): number {
+    return this.#connections.size
+  }
+
+  get(id: string): LiveConnection | undefined {
+    return this.#connections.get(id)
+  }
+
+  values(): IterableIterator<LiveConnection> {
+    return this.#connections.values()
+  }
+
+  /** Resolves when no connection is left, or after `timeoutMs`; true when empty. */
+  waitUntilEmpty(timeoutMs: number): Promise<boolean> {
+    if (this.#connections.size === 0) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(this.#connections.size === 0), timeoutMs)
+      this.#emptyWaiters.push(() => {
+        clearTimeout(timer)
+        resolve(true)
+      })
+    })
+  }
+}

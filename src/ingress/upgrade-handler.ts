@@ -1,0 +1,112 @@
+import type { IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
+import type { Logger } from 'pino'
+import { validateUpgradeRequest } from '../protocol/handshake.js'
+import { proxyUpgrade } from '../proxy/ws-proxy.js'
+import type { WsRelay } from '../proxy/ws-relay.js'
+import { ErrorCatalogue, type ErrorCode } from '../errors.js'
+import { refuseUpgrade } from './raw-response.js'
+import { newConnectionId, type ConnectionRegistry } from './connections.js'
+import type { RoutingTable, Routable } from './router.js'
+import type { SiteRuntime } from './site-runtime.js'
+import { clientAddress, requestPath } from './request-info.js'
+import type { EdgeCounters } from './edge-counters.js'
+
+export interface SiteRoute extends Routable {
+  readonly runtime: SiteRuntime
+}
+
+export interface IngressContext {
+  routes(): RoutingTable<SiteRoute>
+  readonly registry: ConnectionRegistry
+  readonly logger: Logger
+  readonly counters: EdgeCounters
+  readonly stopping: boolean
+  readonly noScan: boolean
+}
+
+/**
+ * The path of every upgrade request: route by Host and path, check the site allows
+ * WebSockets, validate the handshake (RFC 6455 §4.2.1), admit against the site's abuse
+ * limits, then hand over to the builtin endpoint or the origin proxy.
+ */
+export function handleUpgrade(ingress: IngressContext, req: IncomingMessage, socket: Socket, head: Buffer, proto: 'http' | 'https'): void {
+  socket.on('error', () => {})
+  socket.pause()
+  const refuse = (code: ErrorCode, detail?: string, headers?: Record<string, string>): void => {
+    ingress.counters.refused(code)
+    refuseUpgrade(socket, code, detail, headers)
+  }
+  if (ingress.stopping) return refuse('WEDGE_SHUTTING_DOWN')
+  const path = requestPath(req)
+  const route = ingress.routes().match(req.headers.host, path)
+  if (!route) return refuse('WEDGE_NO_SITE', `host ${JSON.stringify(req.headers.host ?? '')}`)
+  const site = route.runtime
+  if (!site.config.websocket) return refuse('WEDGE_WEBSOCKET_DISABLED', `site "${site.name}"`)
+  const handshake = validateUpgradeRequest(req.method ?? '', req.headers)
+  if (!handshake.ok) {
+    return refuse(handshake.code, handshake.detail, handshake.code === 'WEDGE_BAD_WEBSOCKET_VERSION' ? { 'Sec-WebSocket-Version': '13' } : undefined)
+  }
+  const clientIp = clientAddress(socket)
+  const admission = site.limits.admit(clientIp, true)
+  if (!admission.ok) return refuse(admission.code, `site "${site.name}"`)
+  const base = { id: newConnectionId(), site: site.name, clientIp, path, startedAt: Date.now() }
+  const log = ingress.logger
+
+  if (site.config.builtin) {
+    if (site.config.builtin === 'welcome' && path !== '/echo') {
+      admission.release()
+      return refuse('WEDGE_NO_SITE', `site "${site.name}" serves WebSockets at /echo`)
+    }
+    site.echo.handleUpgrade(req, socket, head, (closeSocket) => {
+      const close = (code: ErrorCode | number, reason?: string): void => {
+        if (typeof code === 'number') closeSocket(code, reason ?? '')
+        else closeSocket(ErrorCatalogue[code].close, reason ?? ErrorCatalogue[code].message)
+      }
+      ingress.registry.add({ ...base, upstream: 'builtin:echo', close })
+      ingress.counters.accepted(site.name)
+      log.info({ event: 'ws_open', id: base.id, site: site.name, origin: 'builtin:echo', client_ip: clientIp, path }, 'websocket open')
+    }, (code) => {
+      admission.release()
+      ingress.registry.delete(base.id)
+      log.info({ event: 'ws_close', id: base.id, site: site.name, client_ip: clientIp, duration_ms: Date.now() - base.startedAt, close_code: code }, 'websocket closed')
+    })
+    return
+  }
+
+  let relay: WsRelay | undefined
+  let originId = ''
+  void proxyUpgrade({
+    req, socket, head, clientIp, proto,
+    key: handshake.key,
+    site: site.config,
+    pool: site.pool!,
+    logger: log,
+    noScan: ingress.noScan,
+    onOpen(opened, origin) {
+      relay = opened
+      originId = origin.id
+      ingress.registry.add({ ...base, upstream: origin.id, close: (code, reason) => opened.close(code, reason) })
+      ingress.counters.accepted(site.name)
+      log.info({ event: 'ws_open', id: base.id, site: site.name, origin: origin.id, client_ip: clientIp, path }, 'websocket open')
+    },
+    onEnd(end, refusal) {
+      admission.release()
+      if (refusal) ingress.counters.refused(refusal)
+      if (!relay || !end) return
+      ingress.registry.delete(base.id)
+      const { fromClient, fromOrigin } = relay.counters()
+      if (end.error) ingress.counters.limitHit(end.error)
+      log.info({
+        event: 'ws_close', id: base.id, site: site.name, origin: originId, client_ip: clientIp,
+        duration_ms: Date.now() - base.startedAt,
+        from_client: fromClient, from_origin: fromOrigin,
+        close_code: end.closeCode, close_reason: end.closeReason, closed_by: end.closedBy, error: end.error,
+      }, 'websocket closed')
+    },
+  }).catch((error: unknown) => {
+    log.error({ err: error, site: site.name }, 'websocket proxy failed')
+    admission.release()
+    refuseUpgrade(socket, 'WEDGE_INTERNAL')
+  })
+}

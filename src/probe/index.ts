@@ -1,0 +1,7 @@
+export { runProbeCli, runProbeOriginCli } from './cli.js'
+export { startProbeOrigin, type ProbeOrigin, type ProbeOriginOptions } from './origin/server.js'
+export { runProbe, ProbeUsageError } from './runner.js'
+export { formatReport } from './report.js'
+export { formatComparison, loadResult } from './compare.js'
+export { CHECK_IDS, DEFAULT_REQUIRED } from './checks/index.js'
+export type { CheckResult, CheckStatus, ProbeOptions, ProbeResult, ProgressEvent } from './types.js'
