@@ -1,38 +1,49 @@
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import type { LoadJob } from './load-generator.js'
 import { LOAD_CORE, type RunningPeer } from './peers.js'
-import { groupStats, spawnPinned, stopChild, waitForLine, type Child } from './processes.js'
+import { readFileSync } from 'node:fs'
+import { CLOCK_TICKS_PER_SECOND, groupStats, spawnPinned, stopChild, waitForLine, type Child } from './processes.js'
 import type { Measured, MemoryResult } from './report.js'
 import type { IdleParams } from './idle.js'
+import type { LoadSide } from './load-side.js'
 
 /**
  * Runs one load-generator child (pinned to the load core) against a running peer and reads
  * the CPU each side used meanwhile, which tells which side was the bottleneck.
  */
 
-const loadGeneratorPath = join(fileURLToPath(new URL('.', import.meta.url)), 'load-generator.js')
 const JOB_SLACK_MS = 30_000
 
 function cpuSeconds(child: Child | undefined): number {
   return child === undefined ? 0 : groupStats(child.pgid).cpuSeconds
 }
 
-export async function runJob<T>(job: LoadJob, expectedMs: number, peer: RunningPeer, origin: RunningPeer): Promise<Measured<T>> {
+/** user + nice + system seconds of the whole machine (all processes; irq/softirq excluded). */
+function machineProcessCpuSeconds(): number {
+  const total = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/)
+  return (Number(total[1]) + Number(total[2]) + Number(total[3])) / CLOCK_TICKS_PER_SECOND
+}
+
+export async function runJob<T>(load: LoadSide, job: LoadJob, expectedMs: number, peer: RunningPeer, origin: RunningPeer): Promise<Measured<T>> {
   const proxyBefore = cpuSeconds(peer.child)
   const originBefore = cpuSeconds(origin.child)
+  const machineBefore = machineProcessCpuSeconds()
   const started = performance.now()
-  const child = spawnPinned(`load ${job.mode}`, process.execPath, [loadGeneratorPath, JSON.stringify(job)], { core: LOAD_CORE })
+  const [command, args] = load.loadCommand(job)
+  const child = spawnPinned(`load ${job.mode}`, command, args, { core: LOAD_CORE })
   try {
     const line = await waitForLine(child, (line) => line.result === undefined ? undefined : line, expectedMs + JOB_SLACK_MS)
     const result = line.result as T
     const loadCpu = typeof line.cpuSeconds === 'number' ? line.cpuSeconds : 0
     const wallSeconds = (performance.now() - started) / 1000
+    const proxyCpu = cpuSeconds(peer.child) - proxyBefore
+    const loadSideCpu = cpuSeconds(origin.child) - originBefore + loadCpu
+    const machineCpu = machineProcessCpuSeconds() - machineBefore
     return {
       result,
-      proxyCpuPercent: peer.child === undefined ? undefined : 100 * (cpuSeconds(peer.child) - proxyBefore) / wallSeconds,
-      loadCpuPercent: 100 * (cpuSeconds(origin.child) - originBefore + loadCpu) / wallSeconds,
+      proxyCpuPercent: peer.child === undefined ? undefined : 100 * proxyCpu / wallSeconds,
+      loadCpuPercent: 100 * loadSideCpu / wallSeconds,
+      otherCpuPercent: Math.max(0, 100 * (machineCpu - proxyCpu - loadSideCpu) / wallSeconds),
     }
   } finally {
     await stopChild(child, 500)
@@ -45,13 +56,14 @@ const SETTLE_MS = 1000
  * Proxy memory per idle connection: group RSS before, hold `connections` idle WebSockets,
  * group RSS again, divide the difference by the connections actually opened.
  */
-export async function measureMemory(peer: RunningPeer, params: IdleParams): Promise<MemoryResult> {
+export async function measureMemory(load: LoadSide, peer: RunningPeer, params: IdleParams): Promise<MemoryResult> {
   if (peer.child === undefined) throw new Error('memory needs a proxy process')
   const proxy = peer.child
   await sleep(SETTLE_MS)
   const before = groupStats(proxy.pgid)
   const job: LoadJob = { mode: 'idle', target: peer.target, params }
-  const child = spawnPinned('load idle', process.execPath, [loadGeneratorPath, JSON.stringify(job)], { core: LOAD_CORE })
+  const [command, args] = load.loadCommand(job)
+  const child = spawnPinned('load idle', command, args, { core: LOAD_CORE })
   try {
     const ready = await waitForLine(child, (line) => line.ready as { opened: number, failed: number } | undefined, params.openTimeoutMs + JOB_SLACK_MS)
     await sleep(SETTLE_MS)

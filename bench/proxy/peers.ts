@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { spawnSync } from 'node:child_process'
 import { freePort, spawnPinned, stopChild, waitForLine, waitForPort, type Child, type SpawnOptions } from './processes.js'
 import type { Target } from './raw-client.js'
+import type { LoadSide } from './load-side.js'
 
 /**
  * The systems under test. Each peer starts in its own process pinned to PROXY_CORE and
@@ -32,8 +33,9 @@ const START_TIMEOUT_MS = 10_000
 /** Leaves room for the proxy's own files under a 20,000 fd limit with 2 × 8,000 sockets. */
 const PROXY_MAX_CONNECTIONS = 9000
 
-export function startOrigin(): Promise<RunningPeer> {
-  const child = spawnPinned('origin', process.execPath, [join(here, 'origin-server.js')], { core: LOAD_CORE })
+export function startOrigin(load: LoadSide): Promise<RunningPeer> {
+  const [command, args] = load.originCommand()
+  const child = spawnPinned('origin', command, args, { core: LOAD_CORE })
   return waitForLine(child, (line) => typeof line.port === 'number' ? line.port : undefined, START_TIMEOUT_MS)
     .then((port) => ({ target: { host: '127.0.0.1', port }, child, stop: () => stopChild(child) }))
 }

@@ -136,7 +136,8 @@ export interface GroupStats {
   cpuSeconds: number
 }
 
-const CLOCK_TICKS_PER_SECOND = 100
+/** USER_HZ: Linux reports /proc times in 1/100 s on every mainstream architecture. */
+export const CLOCK_TICKS_PER_SECOND = 100
 
 /** RSS (VmRSS) and CPU time summed over every process whose process group is `pgid`. */
 export function groupStats(pgid: number): GroupStats {

@@ -15,6 +15,8 @@ export interface Measured<T> {
   proxyCpuPercent: number | undefined
   /** CPU used by the origin and load generator (core 0), in % of one core. */
   loadCpuPercent: number
+  /** CPU used meanwhile by every other process on the machine (noise), in % of one core. */
+  otherCpuPercent: number
 }
 
 export interface MemoryResult {
@@ -70,12 +72,20 @@ export const METRICS: readonly Metric[] = [
   { key: 'memory', label: 'memory bytes / idle conn', better: 'lower', value: (p) => p.memory?.bytesPerConnection, format: integer, target: 1.0 },
 ]
 
-const CPU_ROWS: ReadonlyArray<[string, (p: PeerResult) => Measured<unknown> | undefined]> = [
-  ['proxy CPU % round-trip', (p) => p.roundTrip],
-  ['proxy CPU % latency', (p) => p.latency],
-  ['proxy CPU % throughput', (p) => p.throughput],
-  ['proxy CPU % handshakes', (p) => p.handshakes],
-  ['core-0 CPU % round-trip (origin+load)', (p) => p.roundTrip],
+const measuredJobs = (p: PeerResult): Array<Measured<unknown>> =>
+  [p.roundTrip, p.latency, p.throughput, p.handshakes].filter((job): job is Measured<never> => job !== undefined)
+
+/** Where the CPU went: shows which side was the bottleneck and how noisy the machine was. */
+const CPU_ROWS: ReadonlyArray<[string, (p: PeerResult) => number | undefined]> = [
+  ['proxy CPU % round-trip', (p) => p.roundTrip?.proxyCpuPercent],
+  ['proxy CPU % latency', (p) => p.latency?.proxyCpuPercent],
+  ['proxy CPU % throughput', (p) => p.throughput?.proxyCpuPercent],
+  ['proxy CPU % handshakes', (p) => p.handshakes?.proxyCpuPercent],
+  ['load core CPU % round-trip', (p) => p.roundTrip?.loadCpuPercent],
+  ['other processes CPU % (max of jobs)', (p) => {
+    const values = measuredJobs(p).map((job) => job.otherCpuPercent)
+    return values.length === 0 ? undefined : Math.max(...values)
+  }],
 ]
 
 export interface Ratios {
@@ -147,9 +157,8 @@ export function formatReport(report: BenchReport, ratios: Ratios): string {
       const value = metric.value(peer)
       return value === undefined ? '-' : metric.format(value)
     })]),
-    ...CPU_ROWS.map(([label, pick], index) => [label, ...peers.map((peer) => {
-      const measured = pick(peer)
-      const value = index === CPU_ROWS.length - 1 ? measured?.loadCpuPercent : measured?.proxyCpuPercent
+    ...CPU_ROWS.map(([label, pick]) => [label, ...peers.map((peer) => {
+      const value = pick(peer)
       return value === undefined ? '-' : value.toFixed(0)
     })]),
   ]))

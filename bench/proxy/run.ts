@@ -9,6 +9,7 @@ import type { LatencyParams, LatencyResult } from './latency.js'
 import { measureMemory, runJob, sleep } from './jobs.js'
 import { ALL_PEERS, LOAD_CORE, NO_SCAN_SWITCH, PROXY_CORE, edgeHonoursNoScan, peerVersions, startOrigin, type Peer, type RunningPeer } from './peers.js'
 import { fileLimits, installCleanup } from './processes.js'
+import { buildNativeLoadSide, nodeLoadSide, type LoadSide } from './load-side.js'
 import { computeRatios, formatReport, writeJson, type BenchReport, type PeerResult } from './report.js'
 
 /**
@@ -51,14 +52,14 @@ async function attempt(result: PeerResult, label: string, work: () => Promise<vo
   }
 }
 
-async function benchPeer(peer: Peer, workDir: string, idle: IdleParams): Promise<PeerResult> {
+async function benchPeer(load: LoadSide, peer: Peer, workDir: string, idle: IdleParams): Promise<PeerResult> {
   const result: PeerResult = { name: peer.name, errors: [] }
   const skip = peer.unavailable()
   if (skip !== undefined) {
     result.skipped = skip
     return result
   }
-  const origin = await startOrigin()
+  const origin = await startOrigin(load)
   let running: RunningPeer | undefined
   try {
     running = await peer.start(origin.target, workDir)
@@ -68,17 +69,17 @@ async function benchPeer(peer: Peer, workDir: string, idle: IdleParams): Promise
     if (up.child !== undefined) {
       // Memory first, on a fresh proxy, after a short warm-up so lazy start-up allocations
       // are not charged to the idle connections.
-      await attempt(result, 'warm-up', async () => { await runJob(jobEcho(up, warmUp), 1000, up, origin) })
-      await attempt(result, 'memory', async () => { result.memory = await measureMemory(up, idle) })
+      await attempt(result, 'warm-up', async () => { await runJob(load, jobEcho(up, warmUp), 1000, up, origin) })
+      await attempt(result, 'memory', async () => { result.memory = await measureMemory(load, up, idle) })
       await sleep(500)
     }
-    await attempt(result, 'round-trip', async () => { result.roundTrip = await runJob<EchoLoopResult>(jobEcho(up, roundTrip), expected, up, origin) })
+    await attempt(result, 'round-trip', async () => { result.roundTrip = await runJob<EchoLoopResult>(load, jobEcho(up, roundTrip), expected, up, origin) })
     await attempt(result, 'latency', async () => {
-      result.latency = await runJob<LatencyResult>({ mode: 'latency', target: up.target, params: latency }, expected + 2000, up, origin)
+      result.latency = await runJob<LatencyResult>(load, { mode: 'latency', target: up.target, params: latency }, expected + 2000, up, origin)
     })
-    await attempt(result, 'throughput', async () => { result.throughput = await runJob<EchoLoopResult>(jobEcho(up, throughput), expected, up, origin) })
+    await attempt(result, 'throughput', async () => { result.throughput = await runJob<EchoLoopResult>(load, jobEcho(up, throughput), expected, up, origin) })
     await attempt(result, 'handshakes', async () => {
-      result.handshakes = await runJob<HandshakeResult>({ mode: 'handshakes', target: up.target, params: handshakes }, expected, up, origin)
+      result.handshakes = await runJob<HandshakeResult>(load, { mode: 'handshakes', target: up.target, params: handshakes }, expected, up, origin)
     })
   } catch (error) {
     result.errors.push(`start: ${error instanceof Error ? error.message : String(error)}`)
@@ -87,6 +88,14 @@ async function benchPeer(peer: Peer, workDir: string, idle: IdleParams): Promise
     await origin.stop()
   }
   return result
+}
+
+function chooseLoadSide(workDir: string): LoadSide {
+  if (process.env.BENCH_LOAD === 'node') return nodeLoadSide
+  const native = buildNativeLoadSide(join(workDir, 'native'))
+  if (typeof native !== 'string') return native
+  log(`note: native load side unavailable (${native}); using the Node one, which may limit fast proxies`)
+  return nodeLoadSide
 }
 
 function jobEcho(peer: RunningPeer, params: EchoLoopParams): { mode: 'echo', target: RunningPeer['target'], params: EchoLoopParams } {
@@ -118,12 +127,14 @@ async function main(): Promise<void> {
   log(`open files: soft ${limits.soft}, hard ${limits.hard} (children get the hard limit); idle connections: ${idle.connections}`)
   if (idleNote) log(idleNote)
   if (!edgeHonoursNoScan()) log(`note: ${NO_SCAN_SWITCH} is not referenced in dist/src; wedge-noscan is skipped`)
+  const load = chooseLoadSide(workDir)
+  log(`load side: ${load.kind}`)
   const started = Date.now()
   const results: PeerResult[] = []
   try {
     for (const peer of peers) {
       log(`${peer.name}: starting`)
-      const result = await benchPeer(peer, workDir, idle)
+      const result = await benchPeer(load, peer, workDir, idle)
       log(`${peer.name}: ${summarise(result)}${result.errors.length ? ` [${result.errors.length} error(s)]` : ''}`)
       results.push(result)
     }
@@ -142,6 +153,7 @@ async function main(): Promise<void> {
     },
     settings: {
       layout: `proxy pinned to core ${PROXY_CORE}; origin and load generator on core ${LOAD_CORE}; separate processes`,
+      loadSide: load.kind,
       roundTrip, latency, throughput, handshakes, idle, warmUp, quick,
       runSeconds: Math.round((Date.now() - started) / 1000),
     },

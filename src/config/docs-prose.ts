@@ -98,13 +98,10 @@ In the tables, *required* keys must be given; \`—\` means the key is off or un
 
 export const OUTRO = `## Built-in default config
 
-\`wedge start\` without \`--config\` runs this config (\`--listen\` replaces its address):
+\`wedge start\` without \`--config\` runs this config: the builtin \`welcome\` site serves a page at
+\`/\` and a WebSocket echo at \`/echo\`. \`--listen\` replaces its address.
 
 \`\`\`yaml
-listen: 127.0.0.1:8080
-sites:
-  - name: welcome
-    hosts: ["*"]
-    builtin: welcome   # a page at / and a WebSocket echo at /echo
+BUILTIN_CONFIG
 \`\`\`
 `

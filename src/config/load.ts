@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
-import { ConfigError, parsePath, type ConfigIssue } from './config-error.js'
+import { ConfigError, parsePath, type ConfigIssue, type SecretPaths } from './config-error.js'
 import { checkFiles } from './file-checks.js'
 import { interpolateEnv, type Coerce } from './interpolate.js'
 import { formatOf, parseConfigText, type ParsedText } from './parse-text.js'
@@ -32,32 +32,55 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
     const reason = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : (error as Error).message
     throw new ConfigError([{ path: '', message: `cannot read the config file: ${reason}` }], source)
   }
+  const checked = checkConfigText(text, source, options)
+  if (checked.config) {
+    const fileIssues = await checkFiles(checked.config, checked.listenerPaths, checked.secrets)
+    checked.issues.push(...fileIssues.filter((issue) => !checked.explained.has(issue.path)))
+  }
+  if (checked.config && checked.issues.length === 0) return checked.config
+  throw new ConfigError(sortByLine(checked.issues.map((issue) => withPosition(issue, checked.parsed))), source)
+}
+
+/**
+ * loadConfigFile for text already in memory, without the file checks (TLS files are not
+ * read). `source` names the file: its format and the base of relative paths.
+ */
+export function loadConfigText(text: string, source: string, options: LoadOptions = {}): ResolvedConfig {
+  const checked = checkConfigText(text, path.resolve(source), options)
+  if (checked.config && checked.issues.length === 0) return checked.config
+  throw new ConfigError(sortByLine(checked.issues.map((issue) => withPosition(issue, checked.parsed))), path.resolve(source))
+}
+
+interface Checked {
+  config: ResolvedConfig | undefined
+  listenerPaths: string[]
+  issues: ConfigIssue[]
+  /** Paths that already have an issue from interpolation: later issues there add nothing. */
+  explained: Set<string>
+  secrets: SecretPaths
+  parsed: ParsedText
+}
+
+function checkConfigText(text: string, source: string, options: LoadOptions): Checked {
   const parsed = parseConfigText(text, formatOf(source), source)
   if (parsed.value === null || parsed.value === undefined) {
     throw new ConfigError([{ path: '', message: 'the file is empty: expected a mapping with at least "sites"' }], source)
   }
   const interpolated = interpolateEnv(parsed.value, options.env ?? process.env, coerceToSchema)
   const input = options.listen === undefined ? interpolated.value : withListen(interpolated.value, options.listen)
-  const issues: ConfigIssue[] = []
+  const explained = new Set(interpolated.issues.map((issue) => issue.path))
+  const checked: Checked = {
+    config: undefined, listenerPaths: [], issues: [...interpolated.issues], explained, secrets: interpolated.secrets, parsed,
+  }
   try {
-    const { config, listenerPaths } = resolveConfigParts(input, { baseDir: path.dirname(source), secrets: interpolated.secrets })
-    issues.push(...await checkFiles(config, listenerPaths, interpolated.secrets))
-    if (issues.length === 0 && interpolated.issues.length === 0) return config
+    const parts = resolveConfigParts(input, { baseDir: path.dirname(source), secrets: interpolated.secrets })
+    checked.config = parts.config
+    checked.listenerPaths = parts.listenerPaths
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
-    issues.push(...error.issues)
+    checked.issues.push(...error.issues.filter((issue) => !explained.has(issue.path)))
   }
-  // A missing variable already explains why the value at its path is wrong.
-  const explained = new Set(interpolated.issues.map((issue) => issue.path))
-  const all = [...interpolated.issues, ...issues.filter((issue) => !explained.has(issue.path))]
-  throw new ConfigError(sortByLine(all.map((issue) => withPosition(issue, parsed))), source)
-}
-
-/** In file order, like a compiler; issues without a position keep their place at the front. */
-function sortByLine(issues: ConfigIssue[]): ConfigIssue[] {
-  return issues.map((issue, index) => ({ issue, index }))
-    .sort((a, b) => (a.issue.line ?? 0) - (b.issue.line ?? 0) || (a.issue.column ?? 0) - (b.issue.column ?? 0) || a.index - b.index)
-    .map(({ issue }) => issue)
+  return checked
 }
 
 function withListen(input: unknown, listen: string): unknown {

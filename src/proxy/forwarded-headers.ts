@@ -77,11 +77,12 @@ export function buildOriginRequestHeaders(incoming: IncomingHttpHeaders, ctx: Fo
   const clientIp = normaliseIp(ctx.clientIp)
 
   out.host = ctx.preserveHost && clientHost !== undefined ? clientHost : ctx.originHost
-  out['x-forwarded-for'] = appendList(incoming['x-forwarded-for'], clientIp === '' ? 'unknown' : clientIp)
+  // Appended to what survived the hop-by-hop filter: a list the Connection header named is dropped.
+  out['x-forwarded-for'] = appendList(out['x-forwarded-for'], clientIp === '' ? 'unknown' : clientIp)
   out['x-forwarded-proto'] = ctx.proto
   if (clientHost !== undefined) out['x-forwarded-host'] = clientHost
   else delete out['x-forwarded-host']
-  out.forwarded = appendList(incoming.forwarded, forwardedElement(clientIp, ctx.proto, clientHost))
+  out.forwarded = appendList(out.forwarded, forwardedElement(clientIp, ctx.proto, clientHost))
 
   if (ctx.websocket) {
     out.connection = 'Upgrade'

@@ -32,6 +32,12 @@ export function originServerName(site: SiteConfig, url: URL): string {
  * `site.origin_tls` (the CA file is read once, here), and at most `max_connections`
  * connections to an origin that sets it.
  */
+/**
+ * The pools each agent created. `Agent.close()` forgets its pools at once, so a later
+ * `Agent.destroy()` cannot reach requests still running in them; closeOriginAgent uses these.
+ */
+const agentPools = new WeakMap<Agent, Set<Pool>>()
+
 export function createOriginAgent(site: SiteConfig): Agent {
   const tls = site.origin_tls
   const ca = tls.ca === undefined ? undefined : readFileSync(tls.ca)
@@ -54,13 +60,23 @@ export function createOriginAgent(site: SiteConfig): Agent {
     if (origin.max_connections !== undefined) limits.set(originKey(new URL(origin.url)), origin.max_connections)
   }
 
-  return new Agent({
+  const pools = new Set<Pool>()
+  const agent = new Agent({
     connect,
     pipelining: 1,
     headersTimeout: site.timeouts.response,
     bodyTimeout: site.timeouts.body,
-    factory: (origin, options) => new Pool(origin, { ...options, connections: limits.get(String(origin)) ?? null }),
+    factory: (origin, options) => {
+      // The agent closes an origin's pool whenever it has no connection left and makes a
+      // new one later; forget those that have finished.
+      for (const pool of pools) if ((pool.closed || pool.destroyed) && pool.stats.size === 0) pools.delete(pool)
+      const pool = new Pool(origin, { ...options, connections: limits.get(String(origin)) ?? null })
+      pools.add(pool)
+      return pool
+    },
   })
+  agentPools.set(agent, pools)
+  return agent
 }
 
 /**
@@ -77,7 +93,7 @@ export async function closeOriginAgent(agent: Agent, graceMs: number): Promise<v
     // A close that settles after the destroy below must not become an unhandled rejection.
     const closed = agent.close().then(() => 'closed' as const, () => 'closed' as const)
     const outcome = await Promise.race([closed, expired])
-    if (outcome === 'expired') await agent.destroy()
+    if (outcome === 'expired') await Promise.all([...agentPools.get(agent) ?? []].map((pool) => pool.destroy()))
   } finally {
     clearTimeout(timer)
   }
