@@ -63,7 +63,7 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
       const existing = sites.get(site.name)
       if (existing?.update(site)) continue
       if (existing) await existing.retire()
-      sites.set(site.name, new SiteRuntime(site, logger))
+      sites.set(site.name, new SiteRuntime(site, logger, next.server.drain_timeout))
     }
     for (const [name, runtime] of sites) {
       if (!keep.has(name)) {
@@ -77,7 +77,7 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
   }
 
   const listeners = initialConfig.listeners.map((listenerConfig) => new Listener(listenerConfig, initialConfig.server, {
-    request: (req, res, proto) => handleRequest(ingress, req, res, proto),
+    request: (req, res, proto, continuePending) => handleRequest(ingress, req, res, proto, continuePending),
     upgrade: (req, socket, head, proto) => handleUpgrade(ingress, req, socket, head, proto),
     secureContext: (servername) => {
       const route = routes.match(servername, '/')

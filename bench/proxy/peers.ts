@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { spawnSync } from 'node:child_process'
-import { freePort, spawnPinned, stopChild, waitForLine, waitForPort, type Child, type SpawnOptions } from './processes.js'
+import { freePort, spawnPinned, stopChild, waitForLine, waitForPort, type Child } from './processes.js'
 import type { Target } from './raw-client.js'
 import type { LoadSide } from './load-side.js'
 
@@ -19,6 +19,8 @@ export interface RunningPeer {
   /** Process group to read memory and CPU from; undefined for direct. */
   child: Child | undefined
   stop(): Promise<void>
+  /** The end of the peer's own error output, kept in the JSON report for diagnosis. */
+  logTail?(): string
 }
 
 export interface Peer {
@@ -32,6 +34,7 @@ const here = fileURLToPath(new URL('.', import.meta.url))
 const START_TIMEOUT_MS = 10_000
 /** Leaves room for the proxy's own files under a 20,000 fd limit with 2 × 8,000 sockets. */
 const PROXY_MAX_CONNECTIONS = 9000
+const LOG_TAIL_LINES = 10
 
 export function startOrigin(load: LoadSide): Promise<RunningPeer> {
   const [command, args] = load.originCommand()
@@ -48,15 +51,19 @@ function which(command: string): string | undefined {
   return undefined
 }
 
-async function startPinnedProxy(name: string, command: string, args: string[], port: number, options?: Partial<SpawnOptions>): Promise<RunningPeer> {
-  const child = spawnPinned(name, command, args, { core: PROXY_CORE, ...options })
+async function startPinnedProxy(name: string, command: string, args: string[], port: number, errorLog?: string): Promise<RunningPeer> {
+  const child = spawnPinned(name, command, args, { core: PROXY_CORE })
   try {
     await waitForPort(port, START_TIMEOUT_MS, child)
   } catch (error) {
     await stopChild(child)
     throw error
   }
-  return { target: { host: '127.0.0.1', port }, child, stop: () => stopChild(child) }
+  const logTail = (): string => {
+    const text = errorLog !== undefined && existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : child.stderrTail()
+    return text.trim().split('\n').slice(-LOG_TAIL_LINES).join('\n')
+  }
+  return { target: { host: '127.0.0.1', port }, child, stop: () => stopChild(child), logTail }
 }
 
 export const direct: Peer = {
@@ -99,7 +106,7 @@ export const nginx: Peer = {
       '}',
       '',
     ].join('\n'))
-    return startPinnedProxy('nginx', which('nginx')!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'logs', 'error.log'), '-g', 'daemon off;'], port)
+    return startPinnedProxy('nginx', which('nginx')!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'logs', 'error.log'), '-g', 'daemon off;'], port, join(dir, 'logs', 'error.log'))
   },
 }
 
@@ -137,14 +144,19 @@ const srcDir = join(here, '..', '..', 'src')
 const EDGE_MODULE = join(srcDir, 'edge.js')
 export const NO_SCAN_SWITCH = 'WEDGE_BENCH_NO_SCAN'
 
-/** Whether the built Wedge sources mention the no-scan switch at all. */
+/**
+ * Whether the built edge has a no-scan switch: `createEdge(config, { noScan })`, which
+ * wedge-server.js sets from WEDGE_BENCH_NO_SCAN, or the env var read anywhere in dist/src.
+ */
 export function edgeHonoursNoScan(): boolean {
+  if (!existsSync(EDGE_MODULE)) return false
+  if (readFileSync(EDGE_MODULE, 'utf8').includes('noScan')) return true
   const search = (dir: string): boolean => readdirSync(dir, { withFileTypes: true }).some((entry) => {
     const path = join(dir, entry.name)
     if (entry.isDirectory()) return search(path)
     return entry.name.endsWith('.js') && readFileSync(path, 'utf8').includes(NO_SCAN_SWITCH)
   })
-  return existsSync(srcDir) && search(srcDir)
+  return search(srcDir)
 }
 
 function wedgePeer(name: string, noScan: boolean): Peer {
@@ -152,7 +164,7 @@ function wedgePeer(name: string, noScan: boolean): Peer {
     name,
     unavailable() {
       if (!existsSync(EDGE_MODULE)) return 'src/edge.ts not built yet (dist/src/edge.js missing)'
-      if (noScan && !edgeHonoursNoScan()) return `${NO_SCAN_SWITCH} is not read anywhere in dist/src: no-scan variant would equal wedge`
+      if (noScan && !edgeHonoursNoScan()) return 'the built edge has no no-scan switch (neither createEdge({ noScan }) nor WEDGE_BENCH_NO_SCAN): this variant would equal wedge'
       return undefined
     },
     async start(origin) {
@@ -162,7 +174,7 @@ function wedgePeer(name: string, noScan: boolean): Peer {
       })
       try {
         const port = await waitForLine(child, (line) => typeof line.port === 'number' ? line.port : undefined, START_TIMEOUT_MS)
-        return { target: { host: '127.0.0.1', port }, child, stop: () => stopChild(child) }
+        return { target: { host: '127.0.0.1', port }, child, stop: () => stopChild(child), logTail: () => child.stderrTail().split('\n').slice(-LOG_TAIL_LINES).join('\n') }
       } catch (error) {
         await stopChild(child)
         throw error

@@ -37,6 +37,8 @@ export interface PeerResult {
   throughput?: Measured<EchoLoopResult>
   handshakes?: Measured<HandshakeResult>
   memory?: MemoryResult
+  /** Last lines of the proxy's error log / stderr. */
+  proxyLog?: string
 }
 
 export interface BenchReport {

@@ -84,6 +84,8 @@ async function benchPeer(load: LoadSide, peer: Peer, workDir: string, idle: Idle
   } catch (error) {
     result.errors.push(`start: ${error instanceof Error ? error.message : String(error)}`)
   } finally {
+    const tail = running?.logTail?.()
+    if (tail) result.proxyLog = tail
     await running?.stop()
     await origin.stop()
   }
@@ -126,7 +128,7 @@ async function main(): Promise<void> {
   const limits = fileLimits()
   log(`open files: soft ${limits.soft}, hard ${limits.hard} (children get the hard limit); idle connections: ${idle.connections}`)
   if (idleNote) log(idleNote)
-  if (!edgeHonoursNoScan()) log(`note: ${NO_SCAN_SWITCH} is not referenced in dist/src; wedge-noscan is skipped`)
+  if (!edgeHonoursNoScan()) log(`note: the built edge has no no-scan switch (${NO_SCAN_SWITCH} / createEdge noScan); wedge-noscan is skipped`)
   const load = chooseLoadSide(workDir)
   log(`load side: ${load.kind}`)
   const started = Date.now()
@@ -139,7 +141,7 @@ async function main(): Promise<void> {
       results.push(result)
     }
   } finally {
-    rmSync(workDir, { recursive: true, force: true })
+    if (process.env.BENCH_KEEP !== "1") rmSync(workDir, { recursive: true, force: true })
   }
   const date = new Date().toISOString()
   const report: BenchReport = {

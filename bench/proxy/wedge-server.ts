@@ -5,8 +5,9 @@ import { resolveConfig } from '../../src/config/resolve.js'
 
 /**
  * Child-process entry: `node wedge-server.js <origin-url>` starts a Wedge edge on
- * 127.0.0.1:0 proxying every host to the origin, then prints `{"port":N}`. The no-scan
- * variant is the same process with WEDGE_BENCH_NO_SCAN=1 in its environment.
+ * 127.0.0.1:0 proxying every host to the origin, then prints `{"port":N,"noScan":bool}`.
+ * The no-scan variant is the same process with WEDGE_BENCH_NO_SCAN=1 in its environment,
+ * passed to the edge as `createEdge(config, { noScan: true })` (relay without frame scanning).
  *
  * `src/edge.ts` is imported by a computed specifier so this file compiles before the edge
  * exists; the orchestrator only starts it once dist/src/edge.js is there.
@@ -14,12 +15,12 @@ import { resolveConfig } from '../../src/config/resolve.js'
 
 interface Edge {
   start(): Promise<unknown> | unknown
-  stop(): Promise<unknown> | unknown
+  stop(drainMs?: number): Promise<unknown> | unknown
   addresses(): unknown
 }
 
 interface EdgeModule {
-  createEdge(config: unknown, options?: unknown): Edge
+  createEdge(config: unknown, options?: { noScan?: boolean }): Edge
 }
 
 const STOP_TIMEOUT_MS = 3000
@@ -57,15 +58,16 @@ async function main(): Promise<void> {
   })
   const specifier = new URL('../../src/edge.js', import.meta.url).href
   const { createEdge } = await import(specifier) as EdgeModule
-  const edge = createEdge(config)
+  const noScan = process.env.WEDGE_BENCH_NO_SCAN === '1'
+  const edge = createEdge(config, { noScan })
   await edge.start()
   const port = findPort(edge.addresses())
   if (port === undefined) throw new Error(`no port in edge.addresses(): ${JSON.stringify(edge.addresses())}`)
-  process.stdout.write(`${JSON.stringify({ port })}\n`)
+  process.stdout.write(`${JSON.stringify({ port, noScan })}\n`)
 
   const quit = (): void => {
     setTimeout(() => process.exit(0), STOP_TIMEOUT_MS).unref()
-    void Promise.resolve(edge.stop()).finally(() => process.exit(0))
+    void Promise.resolve(edge.stop(0)).finally(() => process.exit(0))
   }
   process.on('SIGTERM', quit)
   process.stdin.on('end', quit).on('error', quit).resume()

@@ -65,13 +65,16 @@ config's \`data_dir\` is \`.wedge\` under the working directory.
 
 Every problem is reported at once, each with its key path, its line in the file, the value
 found (when short, and never one from the environment) and what was expected. \`wedge check\`
-and \`wedge start\` exit with status 2 on an invalid config:
+and \`wedge start\` exit with status 2 on an invalid config. This file:
+
+\`\`\`yaml
+SAMPLE_CONFIG
+\`\`\`
+
+gives (with \`CHAT_KEY_FILE\` unset):
 
 \`\`\`text
-invalid config in /etc/wedge/wedge.yaml:
-  sites[0].orign (line 6:5): unknown key (did you mean "origins"?)
-  sites[0].balance.policy (line 9:15): expected one of "round_robin", "least_connections", "hash" (did you mean "round_robin"?), got "round-robin"
-  sites[1].ws.ping_timeout (line 21:7): must be shorter than ws.ping_interval (5s) when pings are on, got 10s
+SAMPLE_ERRORS
 \`\`\`
 
 Besides each key's own type, these rules are checked:
@@ -95,6 +98,27 @@ and the running config stays. Listener changes (\`listen\`, \`listeners\`) need 
 
 In the tables, *required* keys must be given; \`—\` means the key is off or unset when absent.
 `
+
+/** A config with typical mistakes; docs.ts shows the real messages for it. */
+export const SAMPLE_CONFIG = `listen: 0.0.0.0:8080
+sites:
+  - name: api
+    hosts: [api.example.com]
+    orign: http://10.0.0.11:9000
+    balance:
+      policy: round-robin
+  - name: chat
+    hosts: [chat.example.com]
+    origins: [http://10.0.0.21:9000]
+    ws:
+      ping_interval: 5s
+      ping_timeout: 10s
+    tls:
+      cert: certs/chat.pem
+      key: \${CHAT_KEY_FILE}
+  - name: chat
+    hosts: [chat.example.com]
+    builtin: welcome`
 
 export const OUTRO = `## Built-in default config
 

@@ -3,7 +3,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { stringify } from 'yaml'
 import { z } from 'zod'
 import { defaultConfigInput } from './default-config.js'
-import { INTRO, OUTRO } from './docs-prose.js'
+import { ConfigError } from './config-error.js'
+import { INTRO, OUTRO, SAMPLE_CONFIG } from './docs-prose.js'
+import { loadConfigText } from './load.js'
 import { objectSchemasOf, typeText, unwrap } from './schema-walk.js'
 import { configSchema } from './schema.js'
 
@@ -35,7 +37,19 @@ export function renderConfigurationDoc(): string {
   const sections = collectSections(configSchema, '', undefined)
   const reference = sections.map(renderSection).join('\n')
   const builtin = stringify(defaultConfigInput()).trimEnd()
-  return `${INTRO}\n${reference}\n${OUTRO.replace('BUILTIN_CONFIG', builtin)}`
+  const intro = INTRO.replace('SAMPLE_CONFIG', SAMPLE_CONFIG).replace('SAMPLE_ERRORS', sampleErrors())
+  return `${intro}\n${reference}\n${OUTRO.replace('BUILTIN_CONFIG', builtin)}`
+}
+
+/** The real messages for the sample config, so the docs cannot drift from the code. */
+function sampleErrors(): string {
+  try {
+    loadConfigText(SAMPLE_CONFIG, '/etc/wedge/wedge.yaml', { env: {} })
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message
+    throw error
+  }
+  throw new Error('the sample config in docs-prose.ts is valid: it should show mistakes')
 }
 
 /** Every key of every mapping in the schema, depth first (used by the docs and their tests). */

@@ -104,3 +104,9 @@ function withPosition(issue: ConfigIssue, parsed: ParsedText): ConfigIssue {
   return position ? { ...issue, line: position.line, column: position.column } : issue
 }
 
+/** In file order, like a compiler; issues without a position keep their place at the front. */
+function sortByLine(issues: ConfigIssue[]): ConfigIssue[] {
+  return issues.map((issue, index) => ({ issue, index }))
+    .sort((a, b) => (a.issue.line ?? 0) - (b.issue.line ?? 0) || (a.issue.column ?? 0) - (b.issue.column ?? 0) || a.index - b.index)
+    .map(({ issue }) => issue)
+}

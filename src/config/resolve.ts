@@ -1,7 +1,7 @@
 import path from 'node:path'
-import { configSchema, type ListenerConfig, type ResolvedConfig } from './schema.js'
-import { ConfigError, type SecretPaths } from './config-error.js'
-import { checkRules } from './rules.js'
+import { configSchema, siteSchema, type ListenerConfig, type ResolvedConfig } from './schema.js'
+import { ConfigError, type ConfigIssue, type SecretPaths } from './config-error.js'
+import { checkRules, checkSiteRules, type IndexedSite } from './rules.js'
 import { issuesFromZod } from './zod-issues.js'
 
 export interface ResolveOptions {
@@ -28,7 +28,9 @@ export function resolveConfig(input: unknown, options: ResolveOptions = {}): Res
 /** resolveConfig, also telling where each listener came from (for messages about listeners). */
 export function resolveConfigParts(input: unknown, options: ResolveOptions = {}): ResolvedParts {
   const result = configSchema.safeParse(input, { reportInput: true })
-  if (!result.success) throw new ConfigError(issuesFromZod(result.error, configSchema, options.secrets))
+  if (!result.success) {
+    throw new ConfigError([...issuesFromZod(result.error, configSchema, options.secrets), ...rulesForValidSites(input, options)])
+  }
   const { listen, listeners, ...rest } = result.data
   const plain = listen === undefined ? [] : Array.isArray(listen) ? listen : [listen]
   const resolved: ResolvedConfig = {
@@ -47,6 +49,18 @@ export function resolveConfigParts(input: unknown, options: ResolveOptions = {})
   const problems = checkRules(resolved, { secrets: options.secrets, listenerPaths })
   if (problems.length > 0) throw new ConfigError(problems)
   return { config: deepFreeze(resolved), listenerPaths }
+}
+
+/** checkSiteRules on the sites that are valid on their own, when the config as a whole is not. */
+function rulesForValidSites(input: unknown, options: ResolveOptions): ConfigIssue[] {
+  const sites = (input as { sites?: unknown } | null)?.sites
+  if (!Array.isArray(sites)) return []
+  const valid: IndexedSite[] = []
+  sites.forEach((site, index) => {
+    const parsed = siteSchema.safeParse(site)
+    if (parsed.success) valid.push({ site: parsed.data, index })
+  })
+  return checkSiteRules(valid, { secrets: options.secrets })
 }
 
 /** Makes every file path in the config absolute, relative to the config file's directory. */

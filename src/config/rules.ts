@@ -9,11 +9,25 @@ export interface RuleContext {
   listenerPaths?: readonly string[] | undefined
 }
 
+/** A site with its index in the config's `sites` list. */
+export interface IndexedSite {
+  site: SiteConfig
+  index: number
+}
+
 /** Cross-field rules that a per-field schema cannot express. */
 export function checkRules(config: ResolvedConfig, context: RuleContext = {}): ConfigIssue[] {
+  return [...checkSiteRules(config.sites.map((site, index) => ({ site, index })), context), ...duplicateAddresses(config, context)]
+}
+
+/**
+ * The rules about sites, for any subset of them: when other parts of a config are invalid,
+ * the sites that did parse are still checked, so that every problem is reported at once.
+ */
+export function checkSiteRules(sites: readonly IndexedSite[], context: RuleContext = {}): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   const names = new Map<string, number>()
-  config.sites.forEach((site, index) => {
+  for (const { site, index } of sites) {
     const at = `sites[${index}]`
     const first = names.get(site.name)
     if (first !== undefined) {
@@ -22,8 +36,8 @@ export function checkRules(config: ResolvedConfig, context: RuleContext = {}): C
       names.set(site.name, index)
     }
     issues.push(...handlerRules(site, at), ...balanceRules(site, at), ...timingRules(site, at, context))
-  })
-  issues.push(...duplicateRoutes(config.sites, context), ...duplicateAddresses(config, context))
+  }
+  issues.push(...duplicateRoutes(sites, context))
   return issues
 }
 
@@ -68,25 +82,25 @@ function timingRules(site: SiteConfig, at: string, context: RuleContext): Config
 }
 
 /** Two sites claiming the same host and path prefix: one of them could never be reached. */
-function duplicateRoutes(sites: readonly SiteConfig[], context: RuleContext): ConfigIssue[] {
+function duplicateRoutes(sites: readonly IndexedSite[], context: RuleContext): ConfigIssue[] {
   const issues: ConfigIssue[] = []
-  const seen = new Map<string, number>()
-  sites.forEach((site, index) => {
-    const prefix = site.path_prefix ?? '/'
-    site.hosts.forEach((host, hostIndex) => {
+  const seen = new Map<string, IndexedSite>()
+  for (const entry of sites) {
+    const prefix = entry.site.path_prefix ?? '/'
+    entry.site.hosts.forEach((host, hostIndex) => {
       const key = `${host.toLowerCase()} ${prefix}`
       const owner = seen.get(key)
       if (owner === undefined) {
-        seen.set(key, index)
-      } else if (owner !== index) {
-        const path = `sites[${index}].hosts[${hostIndex}]`
+        seen.set(key, entry)
+      } else if (owner !== entry) {
+        const path = `sites[${entry.index}].hosts[${hostIndex}]`
         issues.push({
           path,
-          message: `host ${showValue(host, path, context.secrets)} with path_prefix ${JSON.stringify(prefix)} is already served by site ${JSON.stringify(sites[owner]!.name)} (sites[${owner}])`,
+          message: `host ${showValue(host, path, context.secrets)} with path_prefix ${JSON.stringify(prefix)} is already served by site ${JSON.stringify(owner.site.name)} (sites[${owner.index}])`,
         })
       }
     })
-  })
+  }
   return issues
 }
 

@@ -9,7 +9,8 @@ import { refuseUpgrade } from './raw-response.js'
 import type { ErrorCode } from '../errors.js'
 
 export interface ListenerHandlers {
-  request(req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https'): void
+  /** `continuePending`: the client sent `Expect: 100-continue` and waits for the 100. */
+  request(req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https', continuePending?: boolean): void
   upgrade(req: IncomingMessage, socket: Socket, head: Buffer, proto: 'http' | 'https'): void
   /** Certificate for an SNI name (a site's `tls`), or undefined for the listener's own. */
   secureContext(servername: string): SecureContext | undefined
@@ -49,6 +50,7 @@ export class Listener {
       this.server = http.createServer(options)
     }
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => handlers.request(req, res, this.proto))
+    this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handlers.request(req, res, this.proto, true))
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => handlers.upgrade(req, socket, head, this.proto))
     this.server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
       const code = clientErrorCode(error)

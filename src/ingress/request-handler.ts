@@ -10,13 +10,16 @@ import type { SiteRuntime } from './site-runtime.js'
 import { VERSION } from '../version.js'
 
 /** Ordinary HTTP requests: routed like upgrades, then served by a builtin or proxied. */
-export function handleRequest(ingress: IngressContext, req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https'): void {
+export function handleRequest(ingress: IngressContext, req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https', continuePending = false): void {
   if (ingress.stopping) res.shouldKeepAlive = false
   const path = requestPath(req)
   const route = ingress.routes().match(req.headers.host, path)
   if (!route) return sendError(ingress, res, 'WEDGE_NO_SITE', `host ${JSON.stringify(req.headers.host ?? '')}`)
   const site = route.runtime
-  if (site.config.builtin) return serveBuiltin(site, path, req, res)
+  if (site.config.builtin) {
+    if (continuePending) res.writeContinue()
+    return serveBuiltin(site, path, req, res)
+  }
   const clientIp = clientAddress(req.socket)
   const admission = site.limits.admit(clientIp, false)
   if (!admission.ok) return sendError(ingress, res, admission.code, `site "${site.name}"`)
@@ -24,26 +27,24 @@ export function handleRequest(ingress: IngressContext, req: IncomingMessage, res
   const pool = site.pool!
   const acquired: Origin[] = []
   res.once('close', () => { for (const origin of acquired) pool.release(origin) })
-  void proxyHttpRequest(req, res, {
+  void proxyHttpRequest<Origin>(req, res, {
     site: site.config,
     agent: site.agent!,
     clientIp,
     proto,
+    continuePending,
+    log: ingress.logger,
     pickOrigin(tried) {
-      const origin = pool.pick(req, tried as Set<Origin>)
+      const origin = pool.pick(req, tried)
       if (!origin) return undefined
       pool.acquire(origin)
       acquired.push(origin)
       return { origin, url: origin.url }
     },
     onOriginResult(origin, ok, reason) {
-      if (ok) pool.reportSuccess(origin as Origin)
-      else pool.reportFailure(origin as Origin, reason ?? 'request failed')
+      if (ok) pool.reportSuccess(origin)
+      else pool.reportFailure(origin, reason ?? 'request failed')
     },
-  }).catch((error: unknown) => {
-    ingress.logger.error({ err: error, site: site.name }, 'http proxy failed')
-    if (!res.headersSent) sendError(ingress, res, 'WEDGE_INTERNAL')
-    else res.destroy()
   })
 }
 

@@ -2,7 +2,7 @@ import type { Agent } from 'undici'
 import type { Logger } from 'pino'
 import type { SiteConfig } from '../config/schema.js'
 import { OriginPool } from '../proxy/balancer/origin-pool.js'
-import { createOriginAgent } from '../proxy/origin-agent.js'
+import { closeOriginAgent, createOriginAgent } from '../proxy/origin-agent.js'
 import { EchoEndpoint } from '../builtin/echo-endpoint.js'
 import { AbuseLimits } from './abuse-limits.js'
 
@@ -20,8 +20,11 @@ export class SiteRuntime {
   #echo: EchoEndpoint | undefined
   readonly #logger: Logger
 
-  constructor(config: SiteConfig, logger: Logger) {
+  readonly #drainMs: number
+
+  constructor(config: SiteConfig, logger: Logger, drainMs: number) {
     this.config = config
+    this.#drainMs = drainMs
     this.#logger = logger
     this.limits = new AbuseLimits(config.limits)
     if (config.origins) {
@@ -58,8 +61,8 @@ export class SiteRuntime {
       this.pool.update(config)
       const old = this.#agent
       this.#agent = createOriginAgent(config)
-      // In-flight requests finish on the old agent; it closes once they are done.
-      void old?.close().catch((error: unknown) => this.#logger.debug({ err: error }, 'closing old origin agent'))
+      // In-flight requests finish on the old agent, for at most the drain time.
+      if (old) void closeOriginAgent(old, this.#drainMs).catch((error: unknown) => this.#logger.debug({ err: error }, 'closing old origin agent'))
     }
     return true
   }
@@ -67,6 +70,6 @@ export class SiteRuntime {
   /** Stops health checks and pools; open connections are not touched. */
   async retire(): Promise<void> {
     this.pool?.stop()
-    await this.#agent?.close().catch(() => {})
+    if (this.#agent) await closeOriginAgent(this.#agent, this.#drainMs).catch(() => {})
   }
 }

@@ -43,7 +43,7 @@ export async function runProbeCli(argv: string[]): Promise<number> {
     if (command.json === '-') process.stdout.write(json)
     else {
       if (command.json) await writeFile(command.json, json)
-      process.stdout.write(`${formatReport(result)}\n`)
+      process.stdout.write(`${formatReport(result, process.stdout.isTTY ? process.stdout.columns : undefined)}\n`)
     }
     return result.ok ? 0 : 1
   } catch (error) {
@@ -63,7 +63,13 @@ export async function runProbeOriginCli(argv: string[]): Promise<number> {
     process.stdout.write(`${ORIGIN_USAGE}\n`)
     return 0
   }
-  const origin = await startProbeOrigin({ host: parsed.listen.host, port: parsed.listen.port, protocols: parsed.protocols })
+  let origin
+  try {
+    origin = await startProbeOrigin({ host: parsed.listen.host, port: parsed.listen.port, protocols: parsed.protocols })
+  } catch (error) {
+    process.stderr.write(`wedge probe-origin: cannot listen on ${parsed.listen.host}:${parsed.listen.port}: ${error instanceof Error ? error.message : String(error)}\n`)
+    return 1
+  }
   process.stdout.write(`wedge probe-origin listening on ${origin.url} (endpoints /echo /info /tick /close /silent /big /report, HTTP /healthz)\n`)
   await new Promise<void>((resolve) => {
     const stop = (): void => {

@@ -9,7 +9,7 @@ function verdictCell(check: CheckResult): string {
 }
 
 /** The human report: one row per check with its evidence, then a one-line verdict. */
-export function formatReport(result: ProbeResult): string {
+export function formatReport(result: ProbeResult, width?: number): string {
   const rows = result.checks.map((check) => [check.id, verdictCell(check), formatMs(check.durationMs), check.evidence])
   const counts = { pass: 0, fail: 0, 'n/a': 0 }
   for (const check of result.checks) counts[check.status]++
@@ -21,7 +21,7 @@ export function formatReport(result: ProbeResult): string {
     `wedge probe ${result.url}`,
     `started ${result.startedAt}, took ${formatMs(result.durationMs)}; budget ${formatMs(result.options.budgetMs)}, max size ${formatBytes(result.options.maxSize)}, concurrency ${result.options.concurrency}`,
     '',
-    renderTable(['check', 'result', 'time', 'evidence'], rows),
+    renderTable(['check', 'result', 'time', 'evidence'], rows, width),
     '',
     `${counts.pass} pass, ${counts.fail} fail, ${counts['n/a']} n/a (* = required): ${verdict}`,
   ].join('\n')

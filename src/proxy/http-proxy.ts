@@ -126,7 +126,7 @@ function forwardOnce<Origin>(
     // `servername` is a runtime option of undici's Request that its types leave out.
     const options: Dispatcher.DispatchOptions & { servername: string } = {
       origin: originKey(url),
-      path: originPath(req.url),
+      path: originPath(url, req.url),
       method: req.method ?? 'GET',
       headers,
       body,
@@ -142,16 +142,20 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
 
-/** Origin-form path; an absolute-form request target (RFC 9112 §3.2.2) is reduced to it. */
-function originPath(target: string | undefined): string {
-  if (target === undefined || target === '') return '/'
-  if (target.startsWith('/')) return target
-  try {
-    const url = new URL(target)
-    return `${url.pathname}${url.search}`
-  } catch {
-    return target
+/**
+ * The origin-form path (an absolute-form target, RFC 9112 §3.2.2, is reduced to it) under
+ * the origin URL's own path, as the WebSocket forwarding does.
+ */
+function originPath(origin: URL, target: string | undefined): string {
+  let path = target === undefined || target === '' ? '/' : target
+  if (!path.startsWith('/')) {
+    try {
+      const url = new URL(path)
+      path = `${url.pathname}${url.search}`
+    } catch { /* left as sent: undici refuses it and the client gets an error answer */ }
   }
+  const base = origin.pathname.replace(/\/+$/, '')
+  return base === '' ? path : `${base}${path}`
 }
 
 /**
@@ -253,7 +257,9 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
     this.#context.report(true)
     try {
       this.#res.writeHead(statusCode, statusMessage || undefined, filterResponseHeaders(headers))
-      this.#res.flushHeaders()
+      // A streamed answer (no length: SSE, long poll) shows its headers now; a sized one
+      // sends them together with its first bytes.
+      if (headers['content-length'] === undefined) this.#res.flushHeaders()
     } catch (error) {
       // Node refused a header the origin sent (invalid characters): the origin is at fault.
       this.#settle({ kind: 'failed', code: 'WEDGE_ORIGIN_BAD_RESPONSE', reason: reasonOf(error) })

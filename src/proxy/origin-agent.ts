@@ -27,17 +27,17 @@ export function originServerName(site: SiteConfig, url: URL): string {
 }
 
 /**
- * Creates the keep-alive pool for a site: pipelining 1 (RFC 9112 §9.3.2 pipelining is unsafe
- * through proxies), connect/header/body timeouts from `site.timeouts`, TLS from
- * `site.origin_tls` (the CA file is read once, here), and at most `max_connections`
- * connections to an origin that sets it.
- */
-/**
  * The pools each agent created. `Agent.close()` forgets its pools at once, so a later
  * `Agent.destroy()` cannot reach requests still running in them; closeOriginAgent uses these.
  */
 const agentPools = new WeakMap<Agent, Set<Pool>>()
 
+/**
+ * Creates the keep-alive pool for a site: pipelining 1 (RFC 9112 §9.3.2 pipelining is unsafe
+ * through proxies), connect/header/body timeouts from `site.timeouts`, TLS from
+ * `site.origin_tls` (the CA file is read once, here), and at most `max_connections`
+ * connections to an origin that sets it.
+ */
 export function createOriginAgent(site: SiteConfig): Agent {
   const tls = site.origin_tls
   const ca = tls.ca === undefined ? undefined : readFileSync(tls.ca)

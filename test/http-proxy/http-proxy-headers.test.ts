@@ -43,6 +43,16 @@ describe('http proxy request and response headers', () => {
     assert.equal(seen.headers.forwarded, 'for=198.51.100.1;proto=https, for=127.0.0.1;proto=http;host=app.example')
   })
 
+  it('requests the path under the origin URL path', async () => {
+    const based = await startEdge([new URL('/base/', origin.url)])
+    try {
+      const seen = JSON.parse((await send(based.url, { path: '/x/y?q=1' })).body.toString()) as Seen
+      assert.equal(seen.url, '/base/x/y?q=1')
+    } finally {
+      await based.close()
+    }
+  })
+
   it('sends the client Host when preserve_host is on and the origin host:port when off', async () => {
     const preserved = JSON.parse((await send(edge.url, { headers: { host: 'app.example' } })).body.toString()) as Seen
     assert.equal(preserved.headers.host, 'app.example')

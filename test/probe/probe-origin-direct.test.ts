@@ -59,6 +59,13 @@ describe('probe against a probe-origin directly', () => {
     assert.deepEqual(skipped.checks.map((check) => check.id), ['handshake', 'close'])
   })
 
+  test('the idle search is n/a when the budget is under a second', async () => {
+    const result = await runProbe(origin.url, { only: ['idle'], budgetMs: 0 })
+    assert.equal(result.checks[0]!.status, 'n/a')
+    assert.match(result.checks[0]!.evidence, /idle search not run/)
+    assert.equal(result.ok, true)
+  })
+
   test('a failed handshake fails the rest without running them', async () => {
     const result = await runProbe(`${origin.url}/no-such-endpoint-prefix/zzz`, { only: ['handshake', 'echo'] })
     assert.equal(result.checks.length, 2)

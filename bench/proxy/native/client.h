@@ -144,7 +144,11 @@ static void on_head(client_t *c, size_t n) {
   if (!end) return;
   size_t head_end = (size_t)(end - c->head.data) + 4;
   if (c->head.len < 12 || memcmp(c->head.data, "HTTP/1.1 101", 12) != 0 || !memmem(c->head.data, head_end, CLIENT_ACCEPT, strlen(CLIENT_ACCEPT))) {
-    client_on_error(c, "upgrade refused");
+    char why[96];
+    size_t line = strcspn((char *)c->head.data, "\r");
+    if (line > 60) line = 60;
+    snprintf(why, sizeof why, "upgrade refused: %.*s", (int)line, (char *)c->head.data);
+    client_on_error(c, why);
     return;
   }
   c->state = CLIENT_OPEN;

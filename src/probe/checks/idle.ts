@@ -6,6 +6,7 @@ import type { CheckOutcome } from '../types.js'
 import { errorText, sleep, type CheckContext, type CheckDefinition } from './check.js'
 
 const PING_EVERY_MS = 1000
+const MIN_BUDGET_MS = 1000
 
 interface Watched {
   ws: WebSocket
@@ -44,6 +45,9 @@ export const idleCheck: CheckDefinition = {
   title: 'Idle timeout',
   background: true,
   async run(context): Promise<CheckOutcome> {
+    if (context.options.budgetMs < MIN_BUDGET_MS) {
+      return { status: 'n/a', summary: 'no budget', evidence: `budget ${formatMs(context.options.budgetMs)} is under ${formatMs(MIN_BUDGET_MS)}: idle search not run`, metrics: { timeoutMs: null, atLeastMs: null } }
+    }
     const deadline = context.runStartedAt + context.options.budgetMs
     let silent: Watched
     let pinged: Watched
@@ -60,7 +64,7 @@ export const idleCheck: CheckDefinition = {
         const settled = died && (pinged.inbox.closeInfo || now - silent.openedAt >= Math.max(2 * lifetime(silent, died), lifetime(silent, died) + 2000))
         if (settled || now >= deadline || context.signal.aborted) break
         context.progress(died ? `silent closed after ${formatMs(lifetime(silent, died))}, watching the pinged one` : `silent open ${formatMs(now - silent.openedAt)} of ${formatMs(deadline - silent.openedAt)}`)
-        await sleep(Math.min(1000, deadline - now), context.signal)
+        await sleep(Math.min(250, deadline - now), context.signal)
       }
     } finally {
       clearInterval(pinger)
