@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, release, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,7 +8,7 @@ import type { IdleParams } from './idle.js'
 import type { LatencyParams, LatencyResult } from './latency.js'
 import { measureMemory, runJob, sleep } from './jobs.js'
 import { ALL_PEERS, LOAD_CORE, NO_SCAN_SWITCH, PROXY_CORE, edgeHonoursNoScan, peerVersions, startOrigin, type Peer, type RunningPeer } from './peers.js'
-import { fileLimits, installCleanup } from './processes.js'
+import { DEFAULT_NICE, fileLimits, installCleanup } from './processes.js'
 import { buildNativeLoadSide, nodeLoadSide, type LoadSide } from './load-side.js'
 import { computeRatios, formatReport, writeJson, type BenchReport, type PeerResult } from './report.js'
 
@@ -129,6 +129,7 @@ async function main(): Promise<void> {
   log(`open files: soft ${limits.soft}, hard ${limits.hard} (children get the hard limit); idle connections: ${idle.connections}`)
   if (idleNote) log(idleNote)
   if (!edgeHonoursNoScan()) log(`note: the built edge has no no-scan switch (${NO_SCAN_SWITCH} / createEdge noScan); wedge-noscan is skipped`)
+  const loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
   const load = chooseLoadSide(workDir)
   log(`load side: ${load.kind}`)
   const started = Date.now()
@@ -154,8 +155,10 @@ async function main(): Promise<void> {
       ...peerVersions(),
     },
     settings: {
-      layout: `proxy pinned to core ${PROXY_CORE}; origin and load generator on core ${LOAD_CORE}; separate processes`,
+      layout: `proxy pinned to core ${PROXY_CORE}; origin and load generator (${load.kind}) on core ${LOAD_CORE}; separate processes at nice ${DEFAULT_NICE}`,
       loadSide: load.kind,
+      nice: DEFAULT_NICE,
+      loadAverageAtStart: loadAverage,
       roundTrip, latency, throughput, handshakes, idle, warmUp, quick,
       runSeconds: Math.round((Date.now() - started) / 1000),
     },

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createSecureContext } from 'node:tls'
 import { showValue, type ConfigIssue, type SecretPaths } from './config-error.js'
@@ -42,6 +43,10 @@ async function checkCa(file: string, at: string, secrets?: SecretPaths): Promise
   const ca = await read(file, at, secrets)
   if (!('data' in ca)) return [ca]
   try {
+    // createSecureContext skips PEM blocks that are not certificates: a key given as the CA
+    // would silently trust nothing, so a certificate must be there and parse.
+    if (!ca.data.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no "BEGIN CERTIFICATE" block found')
+    new X509Certificate(ca.data)
     createSecureContext({ ca: ca.data })
     return []
   } catch (error) {

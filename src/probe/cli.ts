@@ -41,9 +41,12 @@ export async function runProbeCli(argv: string[]): Promise<number> {
     }
     const json = `${JSON.stringify(result, null, 2)}\n`
     if (command.json === '-') process.stdout.write(json)
-    else {
-      if (command.json) await writeFile(command.json, json)
-      process.stdout.write(`${formatReport(result, process.stdout.isTTY ? process.stdout.columns : undefined)}\n`)
+    else process.stdout.write(`${formatReport(result, process.stdout.isTTY ? process.stdout.columns : undefined)}\n`)
+    if (command.json && command.json !== '-') {
+      // Written after the table so a bad path does not cost the run's results.
+      await writeFile(command.json, json).catch((error: Error) => {
+        throw new ProbeUsageError(`--json: cannot write ${command.json}: ${error.message}`)
+      })
     }
     return result.ok ? 0 : 1
   } catch (error) {

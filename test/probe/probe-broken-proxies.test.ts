@@ -45,6 +45,17 @@ describe('probe catches deliberately broken proxies', () => {
     assert.equal(result.ok, false)
   })
 
+  test('the headers check passes a proxy that adds X-Forwarded-For and fails one that hides the client', async () => {
+    const forwarding = await proxy(startHeadRewriteProxy(origin.url, (lines) => [...lines, 'X-Forwarded-For: 203.0.113.7']))
+    const hiding = await proxy(startHeadRewriteProxy(origin.url, (lines) => lines))
+    const good = check(await runProbe(forwarding.url, { only: ['headers'] }), 'headers')
+    assert.equal(good.status, 'pass')
+    assert.match(good.evidence, /^origin saw peer 127\.0\.0\.1:\d+; host: 127\.0\.0\.1:\d+; x-forwarded-for: 203\.0\.113\.7$/)
+    const bad = check(await runProbe(hiding.url, { only: ['headers'] }), 'headers')
+    assert.equal(bad.status, 'fail')
+    assert.match(bad.evidence, /^origin saw peer 127\.0\.0\.1:\d+; host: 127\.0\.0\.1:\d+; no X-Forwarded-For, Forwarded or X-Real-IP: the origin cannot learn the client address$/)
+  })
+
   test('a proxy that drops connections idle for 2 s fails the idle check with the measured timeout', async () => {
     const dropper = await proxy(startIdleDropProxy(origin.url, 2000))
     const result = await runProbe(dropper.url, { only: ['handshake', 'idle', 'latency'], budgetMs: 8000 })

@@ -46,7 +46,7 @@ export const headersCheck: CheckDefinition = {
     return {
       status: forwarded ? 'pass' : 'fail',
       summary: forwarded ? (seen.has('forwarded') ? 'Forwarded' : 'X-Forwarded-For') : 'client hidden',
-      evidence: `origin saw peer ${peer}; ${listed.length ? listed.join('; ') : 'no forwarding headers'}${forwarded ? '' : ': the origin cannot learn the client address'}`,
+      evidence: `origin saw peer ${peer}; ${[...listed, ...(forwarded ? [] : ['no X-Forwarded-For, Forwarded or X-Real-IP: the origin cannot learn the client address'])].join('; ')}`,
       metrics,
     }
   },
