@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { LoadJob } from './load-generator.js'
 import { LOAD_CORE, type RunningPeer } from './peers.js'
-import { readFileSync } from 'node:fs'
-import { CLOCK_TICKS_PER_SECOND, groupStats, spawnPinned, stopChild, waitForLine, type Child } from './processes.js'
+import { groupStats, otherCpuSeconds, sampleProcesses, spawnPinned, stopChild, waitForLine, type Child } from './processes.js'
 import type { Measured, MemoryResult } from './report.js'
 import type { IdleParams } from './idle.js'
 import type { LoadSide } from './load-side.js'
@@ -18,16 +17,10 @@ function cpuSeconds(child: Child | undefined): number {
   return child === undefined ? 0 : groupStats(child.pgid).cpuSeconds
 }
 
-/** user + nice + system seconds of the whole machine (all processes; irq/softirq excluded). */
-function machineProcessCpuSeconds(): number {
-  const total = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/)
-  return (Number(total[1]) + Number(total[2]) + Number(total[3])) / CLOCK_TICKS_PER_SECOND
-}
-
 export async function runJob<T>(load: LoadSide, job: LoadJob, expectedMs: number, peer: RunningPeer, origin: RunningPeer): Promise<Measured<T>> {
   const proxyBefore = cpuSeconds(peer.child)
   const originBefore = cpuSeconds(origin.child)
-  const machineBefore = machineProcessCpuSeconds()
+  const othersBefore = sampleProcesses()
   const started = performance.now()
   const [command, args] = load.loadCommand(job)
   const child = spawnPinned(`load ${job.mode}`, command, args, { core: LOAD_CORE })
@@ -38,12 +31,13 @@ export async function runJob<T>(load: LoadSide, job: LoadJob, expectedMs: number
     const wallSeconds = (performance.now() - started) / 1000
     const proxyCpu = cpuSeconds(peer.child) - proxyBefore
     const loadSideCpu = cpuSeconds(origin.child) - originBefore + loadCpu
-    const machineCpu = machineProcessCpuSeconds() - machineBefore
+    const ours = new Set([child.pgid, origin.child?.pgid ?? -1, peer.child?.pgid ?? -1])
+    const othersCpu = otherCpuSeconds(othersBefore, sampleProcesses(), ours)
     return {
       result,
       proxyCpuPercent: peer.child === undefined ? undefined : 100 * proxyCpu / wallSeconds,
       loadCpuPercent: 100 * loadSideCpu / wallSeconds,
-      otherCpuPercent: Math.max(0, 100 * (machineCpu - proxyCpu - loadSideCpu) / wallSeconds),
+      otherCpuPercent: 100 * othersCpu / wallSeconds,
     }
   } finally {
     await stopChild(child, 500)

@@ -145,7 +145,7 @@ export interface GroupStats {
 }
 
 /** USER_HZ: Linux reports /proc times in 1/100 s on every mainstream architecture. */
-export const CLOCK_TICKS_PER_SECOND = 100
+const CLOCK_TICKS_PER_SECOND = 100
 
 /** RSS (VmRSS) and CPU time summed over every process whose process group is `pgid`. */
 export function groupStats(pgid: number): GroupStats {
@@ -166,6 +166,50 @@ export function groupStats(pgid: number): GroupStats {
     }
   }
   return stats
+}
+
+interface ProcessSample {
+  pgid: number
+  startTime: string
+  cpuSeconds: number
+}
+
+const PF_KTHREAD = 0x00200000
+
+/** CPU time of every user-space process now running (kernel threads left out). */
+export function sampleProcesses(): Map<number, ProcessSample> {
+  const samples = new Map<number, ProcessSample>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if ((Number(fields[6]) & PF_KTHREAD) !== 0) continue
+      samples.set(Number(entry), {
+        pgid: Number(fields[2]),
+        startTime: fields[19]!,
+        cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND,
+      })
+    } catch {
+      // gone
+    }
+  }
+  return samples
+}
+
+/**
+ * CPU seconds other processes used between two samples: everything outside `ourGroups` and
+ * this process. Processes that started and ended between the samples are missed, so this is
+ * a lower bound of the noise.
+ */
+export function otherCpuSeconds(before: Map<number, ProcessSample>, after: Map<number, ProcessSample>, ourGroups: Set<number>): number {
+  let total = 0
+  for (const [pid, sample] of after) {
+    if (pid === process.pid || ourGroups.has(sample.pgid)) continue
+    const earlier = before.get(pid)
+    total += earlier !== undefined && earlier.startTime === sample.startTime ? sample.cpuSeconds - earlier.cpuSeconds : sample.cpuSeconds
+  }
+  return total
 }
 
 export function freePort(): Promise<number> {

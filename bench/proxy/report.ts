@@ -15,7 +15,7 @@ export interface Measured<T> {
   proxyCpuPercent: number | undefined
   /** CPU used by the origin and load generator (core 0), in % of one core. */
   loadCpuPercent: number
-  /** CPU used meanwhile by every other process on the machine (noise), in % of one core. */
+  /** CPU used meanwhile by other user processes (noise; a lower bound), in % of one core. */
   otherCpuPercent: number
 }
 
@@ -53,6 +53,7 @@ type Direction = 'higher' | 'lower'
 
 interface Metric {
   key: string
+  job: 'roundTrip' | 'latency' | 'throughput' | 'handshakes' | 'memory'
   label: string
   better: Direction
   value(peer: PeerResult): number | undefined
@@ -66,12 +67,12 @@ const millis = (value: number): string => value.toFixed(3)
 const oneDecimal = (value: number): string => value.toFixed(1)
 
 export const METRICS: readonly Metric[] = [
-  { key: 'roundTrip', label: 'round-trip msg/s (100 conn, 64 B)', better: 'higher', value: (p) => p.roundTrip?.result.messagesPerSecond, format: integer, target: 0.9 },
-  { key: 'p50', label: 'latency p50 ms @ 10k msg/s', better: 'lower', value: (p) => p.latency?.result.fromScheduled.p50, format: millis, target: Infinity },
-  { key: 'p99', label: 'latency p99 ms @ 10k msg/s', better: 'lower', value: (p) => p.latency?.result.fromScheduled.p99, format: millis, target: 1.2 },
-  { key: 'throughput', label: 'throughput MB/s (8 conn, 64 KiB)', better: 'higher', value: (p) => p.throughput?.result.megabytesPerSecond, format: oneDecimal, target: 1.0 },
-  { key: 'handshakes', label: 'handshakes/s (connect+upgrade+close)', better: 'higher', value: (p) => p.handshakes?.result.handshakesPerSecond, format: integer, target: 0.8 },
-  { key: 'memory', label: 'memory bytes / idle conn', better: 'lower', value: (p) => p.memory?.bytesPerConnection, format: integer, target: 1.0 },
+  { key: 'roundTrip', job: 'roundTrip', label: 'round-trip msg/s (100 conn, 64 B)', better: 'higher', value: (p) => p.roundTrip?.result.messagesPerSecond, format: integer, target: 0.9 },
+  { key: 'p50', job: 'latency', label: 'latency p50 ms @ 10k msg/s', better: 'lower', value: (p) => p.latency?.result.fromScheduled.p50, format: millis, target: Infinity },
+  { key: 'p99', job: 'latency', label: 'latency p99 ms @ 10k msg/s', better: 'lower', value: (p) => p.latency?.result.fromScheduled.p99, format: millis, target: 1.2 },
+  { key: 'throughput', job: 'throughput', label: 'throughput MB/s (8 conn, 64 KiB)', better: 'higher', value: (p) => p.throughput?.result.megabytesPerSecond, format: oneDecimal, target: 1.0 },
+  { key: 'handshakes', job: 'handshakes', label: 'handshakes/s (connect+upgrade+close)', better: 'higher', value: (p) => p.handshakes?.result.handshakesPerSecond, format: integer, target: 0.8 },
+  { key: 'memory', job: 'memory', label: 'memory bytes / idle conn', better: 'lower', value: (p) => p.memory?.bytesPerConnection, format: integer, target: 1.0 },
 ]
 
 const measuredJobs = (p: PeerResult): Array<Measured<unknown>> =>
@@ -84,7 +85,7 @@ const CPU_ROWS: ReadonlyArray<[string, (p: PeerResult) => number | undefined]> =
   ['proxy CPU % throughput', (p) => p.throughput?.proxyCpuPercent],
   ['proxy CPU % handshakes', (p) => p.handshakes?.proxyCpuPercent],
   ['load core CPU % round-trip', (p) => p.roundTrip?.loadCpuPercent],
-  ['other processes CPU % (max of jobs)', (p) => {
+  ['other processes CPU % (noise, max)', (p) => {
     const values = measuredJobs(p).map((job) => job.otherCpuPercent)
     return values.length === 0 ? undefined : Math.max(...values)
   }],
@@ -98,7 +99,32 @@ export interface Ratios {
   /** metric → target verdict for wedge vs nginx */
   targets: Record<string, { target: string, ratio: number | undefined, met: boolean | undefined }>
   /** metric → direct / best proxy (higher-is-better) or best proxy / direct (latency) */
-  loadGeneratorCheck: Record<string, number>
+  loadGeneratorCheck: Record<string, LoadCheck>
+}
+
+export interface LoadCheck {
+  ratio: number
+  bestProxy: string
+  bestProxyCpuPercent: number | undefined
+  loadCpuPercent: number | undefined
+  verdict: string
+}
+
+/** A ratio this far above 1 means the load side had clear headroom over the best proxy. */
+const HEADROOM = 1.5
+/** A proxy this busy was working at its own limit, whatever the load side did. */
+const SATURATED_CPU_PERCENT = 90
+
+function loadCheck(metric: Metric, ratio: number, best: PeerResult): LoadCheck {
+  const measured = metric.job === 'memory' ? undefined : best[metric.job]
+  const proxyCpu = measured?.proxyCpuPercent
+  const loadCpu = measured?.loadCpuPercent
+  let verdict: string
+  if (metric.job === 'latency') verdict = 'fixed offered load: compares delay added, not capacity'
+  else if (ratio >= HEADROOM) verdict = 'load side well ahead'
+  else if (proxyCpu !== undefined && proxyCpu >= SATURATED_CPU_PERCENT) verdict = `close: ${best.name} saturated its core, and so nearly did the load side; ${best.name}'s figure may be slightly low`
+  else verdict = 'LOAD SIDE MAY LIMIT this workload'
+  return { ratio, bestProxy: best.name, bestProxyCpuPercent: proxyCpu, loadCpuPercent: loadCpu, verdict }
 }
 
 export function computeRatios(peers: PeerResult[]): Ratios {
@@ -114,11 +140,14 @@ export function computeRatios(peers: PeerResult[]): Ratios {
       if (value !== undefined && base !== undefined && base > 0) vsDirect[proxy.name] = value / base
     }
     ratios.vsDirect[metric.key] = vsDirect
-    const peerValues = proxies.map(metric.value).filter((value): value is number => value !== undefined && value > 0)
-    if (base !== undefined && base > 0 && peerValues.length > 0) {
-      ratios.loadGeneratorCheck[metric.key] = metric.better === 'higher'
-        ? base / Math.max(...peerValues)
-        : Math.min(...peerValues) / base
+    const ranked = proxies
+      .map((proxy) => ({ proxy, value: metric.value(proxy) }))
+      .filter((entry): entry is { proxy: PeerResult, value: number } => entry.value !== undefined && entry.value > 0)
+      .sort((a, b) => metric.better === 'higher' ? b.value - a.value : a.value - b.value)
+    const best = ranked[0]
+    if (base !== undefined && base > 0 && best !== undefined && metric.job !== 'memory') {
+      const ratio = metric.better === 'higher' ? base / best.value : best.value / base
+      ratios.loadGeneratorCheck[metric.key] = loadCheck(metric, ratio, best.proxy)
     }
     const pairs: Record<string, number> = {}
     for (const ours of ['wedge', 'wedge-noscan']) {
@@ -143,9 +172,10 @@ export function computeRatios(peers: PeerResult[]): Ratios {
   return ratios
 }
 
-function table(rows: string[][]): string {
+/** Numbers right-aligned; the columns in `left` (default: the first) left-aligned. */
+function table(rows: string[][], left: readonly number[] = [0]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)))
-  return rows.map((row) => row.map((cell, column) => column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)).join('  ')).join('\n')
+  return rows.map((row) => row.map((cell, column) => left.includes(column) ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)).join('  ').trimEnd()).join('\n')
 }
 
 const ratio = (value: number | undefined): string => value === undefined ? '-' : `${value.toFixed(2)}×`
@@ -183,11 +213,15 @@ export function formatReport(report: BenchReport, ratios: Ratios): string {
       ]
     }),
   ]))
-  lines.push('', 'Load-generator check (direct / best proxy; latency: best proxy p / direct p; want well above 1):')
-  for (const metric of METRICS) {
-    const value = ratios.loadGeneratorCheck[metric.key]
-    if (value !== undefined) lines.push(`  ${metric.label.padEnd(40)} ${ratio(value)}${value < 1.5 ? '  <- load side may limit this workload' : ''}`)
-  }
+  lines.push('', `Load-generator check: direct / best proxy (latency: best proxy / direct), want ≥ ${HEADROOM}× or a saturated proxy:`)
+  const percent = (value: number | undefined): string => value === undefined ? '-' : `${value.toFixed(0)}%`
+  lines.push(table([
+    ['metric', 'direct/best', 'best proxy', 'its CPU', 'load core', 'verdict'],
+    ...METRICS.flatMap((metric) => {
+      const check = ratios.loadGeneratorCheck[metric.key]
+      return check === undefined ? [] : [[metric.label, ratio(check.ratio), check.bestProxy, percent(check.bestProxyCpuPercent), percent(check.loadCpuPercent), check.verdict]]
+    }),
+  ], [0, 5]))
   for (const peer of report.peers) {
     if (peer.skipped !== undefined) lines.push(`skipped ${peer.name}: ${peer.skipped}`)
     for (const error of peer.errors) lines.push(`error ${peer.name}: ${error}`)

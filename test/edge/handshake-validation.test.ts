@@ -1,19 +1,18 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import http from 'node:http'
 import type WebSocket from 'ws'
 import { startEdge, type RunningEdge } from '../helpers/edge-harness.js'
 import { startOrigin, type TestOrigin } from '../helpers/ws-origin.js'
 import { connect, nextMessage, closed } from '../helpers/ws-client.js'
 import { computeAcceptKey } from '../../src/protocol/handshake.js'
-import { GOOD_KEY, headComplete, rawExchange, upgradeHead, type RawResponse } from './raw-http.js'
+import { GOOD_KEY, headComplete, httpRequest, rawExchange, upgradeHead, type RawResponse } from './raw-http.js'
 
 /**
  * Malformed opening handshakes (RFC 6455 §4.2.1) sent on raw sockets are refused with the
  * catalogue status, an `x-wedge-error` code and a body naming the rule, while a good
  * connection on the same edge keeps relaying.
  */
-describe('handshake validation at the edge', () => {
+describe('handshake validation at the edge', { timeout: 50_000 }, () => {
   let origin: TestOrigin
   let running: RunningEdge
   let survivor: WebSocket
@@ -122,14 +121,7 @@ describe('handshake validation at the edge', () => {
 
   test('a site with websocket: false still proxies plain HTTP GET to its origin', async () => {
     const requestsBefore = origin.requests
-    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.get({ host: '127.0.0.1', port: running.port, path: '/page', headers: { host: 'plain.test' }, agent: false }, (res) => {
-        let text = ''
-        res.on('data', (chunk: Buffer) => { text += chunk.toString() })
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
-      })
-      req.on('error', reject)
-    })
+    const { status, body } = await httpRequest(running.port, { path: '/page', headers: { host: 'plain.test' } })
     assert.equal(status, 200)
     assert.equal(body, 'hello from app-origin /page')
     assert.equal(origin.requests, requestsBefore + 1)

@@ -1,4 +1,5 @@
 import net from 'node:net'
+import http from 'node:http'
 
 /** A parsed HTTP/1.1 response read off a raw socket. */
 export interface RawResponse {
@@ -51,12 +52,28 @@ export function parseResponse(raw: string): RawResponse {
 }
 
 /**
+ * True once `raw` holds a whole response: a 101 head, a body of Content-Length bytes, or
+ * a chunked body up to its last chunk. Keep-alive answers are complete without the close.
+ */
+export function responseComplete(raw: string): boolean {
+  const end = raw.indexOf('\r\n\r\n')
+  if (end === -1) return false
+  const parsed = parseResponse(raw)
+  if (parsed.status === 101) return true
+  const length = parsed.headers['content-length']
+  if (length !== undefined) return Buffer.byteLength(parsed.body, 'latin1') >= Number(length)
+  if (parsed.headers['transfer-encoding']?.toLowerCase().includes('chunked')) return parsed.body.endsWith('0\r\n\r\n')
+  return false
+}
+
+/**
  * Sends `data` on a fresh TCP connection and resolves with the response once the server
- * ends the connection, or once `until` says the bytes so far are enough. Rejects after
+ * ends the connection, once the response is complete (`responseComplete`), or once
+ * `until` says the bytes so far are enough. Rejects after
  * `timeoutMs` so a server that never answers fails the test instead of hanging it.
  */
 export function rawExchange(port: number, data: string | Buffer, options: { until?: (raw: string) => boolean; timeoutMs?: number } = {}): Promise<RawResponse> {
-  const { until, timeoutMs = 5000 } = options
+  const { until = responseComplete, timeoutMs = 5000 } = options
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1')
     let received = ''
@@ -84,4 +101,26 @@ export function rawExchange(port: number, data: string | Buffer, options: { unti
 /** True once a full response head has arrived (for upgrades that keep the socket open). */
 export function headComplete(raw: string): boolean {
   return raw.includes('\r\n\r\n')
+}
+
+export interface HttpAnswer {
+  status: number
+  headers: http.IncomingHttpHeaders
+  body: string
+}
+
+/** One HTTP request through node:http on a fresh connection (so any Host header can be sent). */
+export function httpRequest(port: number, options: { method?: string; path?: string; headers?: http.OutgoingHttpHeaders; body?: string } = {}): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path ?? '/', headers: options.headers, agent: false, timeout: 5000 }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => { body += chunk })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+      res.on('error', reject)
+    })
+    req.on('timeout', () => req.destroy(new Error('no answer within 5000 ms')))
+    req.on('error', reject)
+    req.end(options.body)
+  })
 }

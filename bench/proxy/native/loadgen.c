@@ -130,6 +130,7 @@ static void run_handshakes(int argc, char **argv) {
 void run_latency(int argc, char **argv, double (*arg)(int, char **, const char *, double));
 
 int main(int argc, char **argv) {
+  ignore_sigpipe();
   if (argc < 2) { fprintf(stderr, "usage: loadgen echo|latency|handshakes host=H port=P key=value...\n"); return 2; }
   client_target(arg_text(argc, argv, "host", "127.0.0.1"), (int)arg(argc, argv, "port", 0));
   if (strcmp(argv[1], "echo") == 0) run_echo(argc, argv);

@@ -161,6 +161,7 @@ static void on_accept(int listener) {
 }
 
 int main(void) {
+  ignore_sigpipe();
   int listener = tcp_socket();
   int one = 1;
   setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);

@@ -11,6 +11,7 @@
 /* Header-only: not every program uses every helper. */
 #define UNUSED_OK __attribute__((unused))
 #include <errno.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -35,6 +36,9 @@ static UNUSED_OK double cpu_seconds(void) {
   getrusage(RUSAGE_SELF, &usage);
   return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
+
+/* A peer that closed first must not kill us with SIGPIPE: write() then fails with EPIPE. */
+static UNUSED_OK void ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
 
 static UNUSED_OK void die(const char *what) {
   printf("{\"error\":\"%s: %s\"}\n", what, strerror(errno));
