@@ -37,11 +37,38 @@ export async function runJob<T>(load: LoadSide, job: LoadJob, expectedMs: number
       result,
       proxyCpuPercent: peer.child === undefined ? undefined : 100 * proxyCpu / wallSeconds,
       loadCpuPercent: 100 * loadSideCpu / wallSeconds,
-      otherCpuPercent: 100 * othersCpu / wallSeconds,
+      otherCpuPercent: 100 * othersCpu.total / wallSeconds,
+      otherTop: othersCpu.top,
     }
   } finally {
     await stopChild(child, 500)
   }
+}
+
+/** Other processes above this (% of one core) during a job make its figure suspect. */
+export const NOISE_LIMIT_PERCENT = 10
+
+/** Re-runs shared by the whole benchmark, so a busy machine cannot stretch a run for long. */
+export interface RetryBudget {
+  left: number
+}
+
+/**
+ * Runs a job; while other processes took more than NOISE_LIMIT_PERCENT of a core during it
+ * and the budget allows, runs it again and keeps the quietest run.
+ */
+export async function runQuietJob<T>(
+  load: LoadSide, job: LoadJob, expectedMs: number, peer: RunningPeer, origin: RunningPeer, budget: RetryBudget,
+): Promise<Measured<T>> {
+  let best = await runJob<T>(load, job, expectedMs, peer, origin)
+  let attempts = 1
+  while (best.otherCpuPercent > NOISE_LIMIT_PERCENT && budget.left > 0) {
+    budget.left--
+    attempts++
+    const next = await runJob<T>(load, job, expectedMs, peer, origin)
+    if (next.otherCpuPercent < best.otherCpuPercent) best = next
+  }
+  return { ...best, attempts }
 }
 
 const SETTLE_MS = 1000

@@ -169,6 +169,7 @@ export function groupStats(pgid: number): GroupStats {
 }
 
 interface ProcessSample {
+  name: string
   pgid: number
   startTime: string
   cpuSeconds: number
@@ -186,6 +187,7 @@ export function sampleProcesses(): Map<number, ProcessSample> {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
       if ((Number(fields[6]) & PF_KTHREAD) !== 0) continue
       samples.set(Number(entry), {
+        name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
         pgid: Number(fields[2]),
         startTime: fields[19]!,
         cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND,
@@ -202,14 +204,21 @@ export function sampleProcesses(): Map<number, ProcessSample> {
  * this process. Processes that started and ended between the samples are missed, so this is
  * a lower bound of the noise.
  */
-export function otherCpuSeconds(before: Map<number, ProcessSample>, after: Map<number, ProcessSample>, ourGroups: Set<number>): number {
+export function otherCpuSeconds(
+  before: Map<number, ProcessSample>, after: Map<number, ProcessSample>, ourGroups: Set<number>,
+): { total: number, top: Array<{ name: string, seconds: number }> } {
   let total = 0
+  const byName = new Map<string, number>()
   for (const [pid, sample] of after) {
     if (pid === process.pid || ourGroups.has(sample.pgid)) continue
     const earlier = before.get(pid)
-    total += earlier !== undefined && earlier.startTime === sample.startTime ? sample.cpuSeconds - earlier.cpuSeconds : sample.cpuSeconds
+    const used = earlier !== undefined && earlier.startTime === sample.startTime ? sample.cpuSeconds - earlier.cpuSeconds : sample.cpuSeconds
+    if (used <= 0) continue
+    total += used
+    byName.set(sample.name, (byName.get(sample.name) ?? 0) + used)
   }
-  return total
+  const top = [...byName].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([name, seconds]) => ({ name, seconds }))
+  return { total, top }
 }
 
 export function freePort(): Promise<number> {

@@ -17,6 +17,10 @@ export interface Measured<T> {
   loadCpuPercent: number
   /** CPU used meanwhile by other user processes (noise; a lower bound), in % of one core. */
   otherCpuPercent: number
+  /** The other processes that used the most CPU meanwhile (by command name). */
+  otherTop?: Array<{ name: string, seconds: number }>
+  /** How many times the job ran (re-run while the machine was noisy; the quietest is kept). */
+  attempts?: number
 }
 
 export interface MemoryResult {
@@ -89,6 +93,7 @@ const CPU_ROWS: ReadonlyArray<[string, (p: PeerResult) => number | undefined]> =
     const values = measuredJobs(p).map((job) => job.otherCpuPercent)
     return values.length === 0 ? undefined : Math.max(...values)
   }],
+  ['jobs re-run for noise', (p) => measuredJobs(p).reduce((sum, job) => sum + (job.attempts ?? 1) - 1, 0)],
 ]
 
 export interface Ratios {
@@ -122,8 +127,9 @@ function loadCheck(metric: Metric, ratio: number, best: PeerResult): LoadCheck {
   let verdict: string
   if (metric.job === 'latency') verdict = 'fixed offered load: compares delay added, not capacity'
   else if (ratio >= HEADROOM) verdict = 'load side well ahead'
-  else if (proxyCpu !== undefined && proxyCpu >= SATURATED_CPU_PERCENT) verdict = `close: ${best.name} saturated its core, and so nearly did the load side; ${best.name}'s figure may be slightly low`
-  else verdict = 'LOAD SIDE MAY LIMIT this workload'
+  else if (proxyCpu !== undefined && proxyCpu >= SATURATED_CPU_PERCENT) verdict = `close, but ${best.name} saturated its core: its own limit (maybe slightly under)`
+  else if (loadCpu !== undefined && loadCpu >= SATURATED_CPU_PERCENT) verdict = `LOAD SIDE LIMITED: ${best.name}'s figure is a lower bound`
+  else verdict = 'neither side saturated: latency-bound (noise or scheduling); figures are lower bounds'
   return { ratio, bestProxy: best.name, bestProxyCpuPercent: proxyCpu, loadCpuPercent: loadCpu, verdict }
 }
 

@@ -6,7 +6,7 @@ import type { EchoLoopParams, EchoLoopResult } from './echo-loop.js'
 import type { HandshakeParams, HandshakeResult } from './handshakes.js'
 import type { IdleParams } from './idle.js'
 import type { LatencyParams, LatencyResult } from './latency.js'
-import { measureMemory, runJob, sleep } from './jobs.js'
+import { NOISE_LIMIT_PERCENT, measureMemory, runJob, runQuietJob, sleep, type RetryBudget } from './jobs.js'
 import { ALL_PEERS, LOAD_CORE, NO_SCAN_SWITCH, PROXY_CORE, edgeHonoursNoScan, peerVersions, startOrigin, type Peer, type RunningPeer } from './peers.js'
 import { DEFAULT_NICE, fileLimits, installCleanup } from './processes.js'
 import { buildNativeLoadSide, nodeLoadSide, type LoadSide } from './load-side.js'
@@ -18,7 +18,7 @@ import { computeRatios, formatReport, writeJson, type BenchReport, type PeerResu
  * load generator share core 0; every one is a separate process. Prints a table and writes
  * bench/results/proxy-<date>.json.
  *
- * Env: BENCH_QUICK=1 (short phases, for trying the harness), BENCH_PEERS=direct,nginx (subset).
+ * Env: see docs/benchmarks.md (BENCH_QUICK, BENCH_PEERS, BENCH_LOAD, BENCH_NICE, BENCH_RETRIES, BENCH_KEEP).
  */
 
 const quick = process.env.BENCH_QUICK === '1'
@@ -31,6 +31,8 @@ const throughput: EchoLoopParams = { connections: 8, messageBytes: 64 * 1024, wi
 const handshakes: HandshakeParams = { workers: 50, warmupMs, durationMs, attemptTimeoutMs: 5000 }
 const warmUp: EchoLoopParams = { connections: 200, messageBytes: 64, window: 1, warmupMs: 0, durationMs: 300 }
 const IDLE_TARGET = quick ? 2000 : 8000
+/** Re-runs allowed per benchmark for jobs disturbed by other processes (BENCH_RETRIES). */
+const retries: RetryBudget = { left: Number(process.env.BENCH_RETRIES ?? 10) }
 /** Sockets a proxy needs beyond 2 per connection: listener, logs, event fds, slack. */
 const PROXY_FD_SLACK = 200
 
@@ -73,13 +75,17 @@ async function benchPeer(load: LoadSide, peer: Peer, workDir: string, idle: Idle
       await attempt(result, 'memory', async () => { result.memory = await measureMemory(load, up, idle) })
       await sleep(500)
     }
-    await attempt(result, 'round-trip', async () => { result.roundTrip = await runJob<EchoLoopResult>(load, jobEcho(up, roundTrip), expected, up, origin) })
-    await attempt(result, 'latency', async () => {
-      result.latency = await runJob<LatencyResult>(load, { mode: 'latency', target: up.target, params: latency }, expected + 2000, up, origin)
+    await attempt(result, 'round-trip', async () => {
+      result.roundTrip = await runQuietJob<EchoLoopResult>(load, jobEcho(up, roundTrip), expected, up, origin, retries)
     })
-    await attempt(result, 'throughput', async () => { result.throughput = await runJob<EchoLoopResult>(load, jobEcho(up, throughput), expected, up, origin) })
+    await attempt(result, 'latency', async () => {
+      result.latency = await runQuietJob<LatencyResult>(load, { mode: 'latency', target: up.target, params: latency }, expected + 2000, up, origin, retries)
+    })
+    await attempt(result, 'throughput', async () => {
+      result.throughput = await runQuietJob<EchoLoopResult>(load, jobEcho(up, throughput), expected, up, origin, retries)
+    })
     await attempt(result, 'handshakes', async () => {
-      result.handshakes = await runJob<HandshakeResult>(load, { mode: 'handshakes', target: up.target, params: handshakes }, expected, up, origin)
+      result.handshakes = await runQuietJob<HandshakeResult>(load, { mode: 'handshakes', target: up.target, params: handshakes }, expected, up, origin, retries)
     })
   } catch (error) {
     result.errors.push(`start: ${error instanceof Error ? error.message : String(error)}`)
@@ -157,6 +163,8 @@ async function main(): Promise<void> {
     settings: {
       layout: `proxy pinned to core ${PROXY_CORE}; origin and load generator (${load.kind}) on core ${LOAD_CORE}; separate processes at nice ${DEFAULT_NICE}`,
       loadSide: load.kind,
+      noiseLimitPercent: NOISE_LIMIT_PERCENT,
+      retriesLeft: retries.left,
       nice: DEFAULT_NICE,
       loadAverageAtStart: loadAverage,
       roundTrip, latency, throughput, handshakes, idle, warmUp, quick,

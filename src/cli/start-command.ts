@@ -1,12 +1,11 @@
 import { ConfigError } from '../config/config-error.js'
-import { loadConfigFile } from '../config/load.js'
 import type { ResolvedConfig } from '../config/schema.js'
-import type { Edge } from '../edge.js'
-import { createLogger, type Logger } from '../log/logger.js'
+import { createLogger } from '../log/logger.js'
 import { VERSION } from '../version.js'
 import { ExitCode, type Command } from './command.js'
 import { describeSource, loadChosenConfig, type ConfigChoice } from './config-source.js'
-import { pidfilePath, removePidfile, removePidfileSync, writePidfile } from './pidfile.js'
+import { pidfilePath, removePidfile, writePidfile } from './pidfile.js'
+import { Supervisor } from './supervisor.js'
 
 export const startCommand: Command = {
   name: 'start',
@@ -49,73 +48,19 @@ async function runStart(choice: ConfigChoice): Promise<number> {
   // Loaded here, not at the top: `wedge check` and `wedge --help` never load the data path.
   const { createEdge } = await import('../edge.js')
   const edge = createEdge(config, { logger })
+  const supervisor = new Supervisor(edge, { choice, logger, config, pidfile })
   try {
     await edge.start()
   } catch (error) {
+    supervisor.detach()
     logger.error({ err: error }, `cannot start: ${(error as Error).message}`)
     await edge.stop(0).catch(() => undefined)
     await removePidfile(pidfile)
     return ExitCode.FAILURE
   }
   logger.info({ version: VERSION, config: describeSource(choice), pidfile }, 'started')
-  const code = await serveUntilStopped(edge, choice, logger, config, pidfile)
+  supervisor.started()
+  const code = await supervisor.done
   await removePidfile(pidfile)
   return code
-}
-
-/** Reloads on SIGHUP, drains and stops on SIGTERM/SIGINT; resolves with the exit status. */
-function serveUntilStopped(edge: Edge, choice: ConfigChoice, logger: Logger, initial: ResolvedConfig, pidfile: string): Promise<number> {
-  let current = initial
-  let stopping = false
-  // Reloads run one at a time, in the order the signals came.
-  let reloads = Promise.resolve()
-
-  const reload = async (): Promise<void> => {
-    if (stopping) return
-    if (choice.file === undefined) {
-      logger.warn('SIGHUP: running the built-in default config, there is no config file to reload')
-      return
-    }
-    logger.info({ config: describeSource(choice) }, 'SIGHUP: reloading the config file')
-    try {
-      const next = await loadConfigFile(choice.file, { listen: choice.listen })
-      if (stopping) return
-      await edge.reload(next)
-      current = next
-      logger.level = next.log.level
-    } catch (error) {
-      const reason = error instanceof ConfigError ? { issues: error.issues } : { err: error }
-      logger.error(reason, `reload refused, still running the previous config: ${(error as Error).message}`)
-    }
-  }
-
-  return new Promise((resolve) => {
-    const onHangup = (): void => {
-      reloads = reloads.then(reload)
-    }
-    const onStop = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        logger.warn({ signal }, 'second stop signal: exiting without waiting for connections to drain')
-        removePidfileSync(pidfile)
-        process.exit(ExitCode.FAILURE)
-      }
-      stopping = true
-      logger.info({ signal, drain_timeout_ms: current.server.drain_timeout }, 'stop signal received')
-      edge.stop(current.server.drain_timeout).then(
-        () => ExitCode.OK,
-        (error: unknown) => {
-          logger.error({ err: error }, 'stop failed')
-          return ExitCode.FAILURE
-        },
-      ).then((code) => {
-        process.off('SIGHUP', onHangup)
-        process.off('SIGTERM', onStop)
-        process.off('SIGINT', onStop)
-        resolve(code)
-      })
-    }
-    process.on('SIGHUP', onHangup)
-    process.on('SIGTERM', onStop)
-    process.on('SIGINT', onStop)
-  })
 }

@@ -8,6 +8,7 @@ import { clientAddress, requestPath } from './request-info.js'
 import type { IngressContext } from './upgrade-handler.js'
 import type { SiteRuntime } from './site-runtime.js'
 import { VERSION } from '../version.js'
+import { validateUpgradeRequest } from '../protocol/handshake.js'
 
 /** Ordinary HTTP requests: routed like upgrades, then served by a builtin or proxied. */
 export function handleRequest(ingress: IngressContext, req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https', continuePending = false): void {
@@ -16,6 +17,9 @@ export function handleRequest(ingress: IngressContext, req: IncomingMessage, res
   const route = ingress.routes().match(req.headers.host, path)
   if (!route) return sendError(ingress, res, 'WEDGE_NO_SITE', `host ${JSON.stringify(req.headers.host ?? '')}`)
   const site = route.runtime
+  // Node emits 'upgrade' only when Connection also says "upgrade": any other request that
+  // asks for a WebSocket is a malformed handshake, refused here rather than proxied as HTTP.
+  if (looksLikeWebSocketHandshake(req)) return refuseBrokenHandshake(ingress, req, res, site)
   if (site.config.builtin) {
     if (continuePending) res.writeContinue()
     return serveBuiltin(site, path, req, res)
@@ -48,6 +52,19 @@ export function handleRequest(ingress: IngressContext, req: IncomingMessage, res
   })
 }
 
+function looksLikeWebSocketHandshake(req: IncomingMessage): boolean {
+  const upgrade = req.headers.upgrade
+  return req.headers['sec-websocket-key'] !== undefined || req.headers['sec-websocket-version'] !== undefined ||
+    (typeof upgrade === 'string' && /\bwebsocket\b/i.test(upgrade))
+}
+
+function refuseBrokenHandshake(ingress: IngressContext, req: IncomingMessage, res: ServerResponse, site: SiteRuntime): void {
+  if (!site.config.websocket) return sendError(ingress, res, 'WEDGE_WEBSOCKET_DISABLED', `site "${site.name}"`)
+  const handshake = validateUpgradeRequest(req.method ?? '', req.headers)
+  if (handshake.ok) return sendError(ingress, res, 'WEDGE_BAD_CONNECTION_HEADER', 'Connection header must contain "upgrade"')
+  sendError(ingress, res, handshake.code, handshake.detail, handshake.headers)
+}
+
 function serveBuiltin(site: SiteRuntime, path: string, req: IncomingMessage, res: ServerResponse): void {
   if (site.config.builtin === 'welcome' && (path === '/' || path === '/index.html')) {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
@@ -64,10 +81,10 @@ function serveBuiltin(site: SiteRuntime, path: string, req: IncomingMessage, res
   res.end(`${hint}\n`)
 }
 
-function sendError(ingress: IngressContext, res: ServerResponse, code: ErrorCode, detail?: string): void {
+function sendError(ingress: IngressContext, res: ServerResponse, code: ErrorCode, detail?: string, headers: Record<string, string> = {}): void {
   ingress.counters.refused(code)
   const entry = ErrorCatalogue[code]
   const body = `${entry.status} ${STATUS_CODES[entry.status] ?? ''}: ${entry.message}${detail ? ` (${detail})` : ''}\n`
-  res.writeHead(entry.status, { 'content-type': 'text/plain; charset=utf-8', 'x-wedge-error': code })
+  res.writeHead(entry.status, { 'content-type': 'text/plain; charset=utf-8', 'x-wedge-error': code, ...headers })
   res.end(body)
 }

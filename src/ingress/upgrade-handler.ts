@@ -71,6 +71,8 @@ export function handleUpgrade(ingress: IngressContext, req: IncomingMessage, soc
       ingress.registry.delete(base.id)
       log.info({ event: 'ws_close', id: base.id, site: site.name, client_ip: clientIp, duration_ms: Date.now() - base.startedAt, close_code: code }, 'websocket closed')
     })
+    // ws attached its listeners synchronously; the socket was paused on arrival.
+    socket.resume()
     return
   }
 

@@ -1,7 +1,7 @@
 import http, { type IncomingMessage } from 'node:http'
 import https from 'node:https'
 import { readFileSync } from 'node:fs'
-import type { Socket } from 'node:net'
+import { isIP, type Socket } from 'node:net'
 import type { OriginTlsConfig, TimeoutsConfig } from '../config/schema.js'
 
 export type HandshakeResult =
@@ -44,8 +44,9 @@ function readCa(path: string | undefined): Buffer | undefined {
  */
 export function requestOriginUpgrade(request: HandshakeRequest, signal: AbortSignal): Promise<HandshakeResult> {
   const secure = request.url.protocol === 'https:' || request.url.protocol === 'wss:'
+  const host = request.url.hostname.replace(/^\[|\]$/g, '')
   const options: https.RequestOptions = {
-    host: request.url.hostname.replace(/^\[|\]$/g, ''),
+    host,
     port: request.url.port || (secure ? 443 : 80),
     method: 'GET',
     path: request.path,
@@ -56,7 +57,10 @@ export function requestOriginUpgrade(request: HandshakeRequest, signal: AbortSig
   if (secure) {
     options.ca = readCa(request.tls.ca)
     options.rejectUnauthorized = request.tls.verify
-    options.servername = request.tls.servername ?? request.url.hostname
+    // RFC 6066 §3: SNI carries host names only, never an IP literal. An empty string (not
+    // undefined) stops Node from falling back to the client's Host header; the certificate
+    // is then checked against the origin's address.
+    options.servername = request.tls.servername ?? (isIP(host) ? '' : host)
   }
   return new Promise((resolve, reject) => {
     const req = (secure ? https : http).request(options)

@@ -97,7 +97,7 @@ export async function proxyUpgrade(upgrade: ProxyUpgrade): Promise<void> {
       startRelay(upgrade, origin, result)
       return
     }
-    const code: ErrorCode = lastError?.phase === 'response' ? 'WEDGE_ORIGIN_TIMEOUT' : 'WEDGE_NO_HEALTHY_ORIGIN'
+    const code: ErrorCode = lastError?.phase !== 'response' ? 'WEDGE_NO_HEALTHY_ORIGIN' : lastError.code === 'ETIMEDOUT' ? 'WEDGE_ORIGIN_TIMEOUT' : 'WEDGE_ORIGIN_GONE'
     logger.warn({ site: site.name, tried: [...tried].map((origin) => origin.id), err: lastError?.code }, 'websocket handshake failed on every origin tried')
     refuseUpgrade(socket, code, `site "${site.name}", ${tried.size} origin(s) tried`)
     upgrade.onEnd(undefined, code)

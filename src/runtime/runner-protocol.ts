@@ -63,6 +63,12 @@ export interface SocketRecord {
   attachment: Uint8Array | null
   /** Sec-WebSocket-Protocol chosen at the handshake ('' for none). */
   protocol: string
+  /**
+   * When the gateway last answered this socket with the object's auto-response (epoch ms),
+   * for ctx.getWebSocketAutoResponseTimestamp(); absent/null = never. A live instance sees
+   * the value as of its (re)creation: auto-responses happen while it is hibernated.
+   */
+  autoResponseAt?: number | null
 }
 
 export interface AppManifest {
@@ -79,6 +85,8 @@ export interface AppManifest {
   fetchAllow: string[]
   limits: { cpuMs: number; memoryMb: number }
   allowWasm: boolean
+  /** The site's `hibernate_after`: idle instances are evicted after this long (default RUNNER_DEFAULTS.hibernateAfterMs). */
+  hibernateAfterMs?: number
 }
 
 export type GatewayToRunner =
@@ -100,7 +108,9 @@ export type GatewayToRunner =
 /**
  * `sockets` is sent with an event only when the gateway believes the target instance is not
  * live in this runner (first event after creation, eviction or a runner restart), so the
- * runner can build `ctx.getWebSockets()` before the constructor runs.
+ * runner can build `ctx.getWebSockets()` before the constructor runs. When the gateway is
+ * unsure (the object was idle for about `hibernateAfterMs`, so an `instance-evicted` may be
+ * on its way) it sends `sockets` anyway: a runner whose instance is still live ignores them.
  */
 
 export type RpcCall =

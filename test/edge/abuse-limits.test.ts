@@ -7,23 +7,7 @@ import { startEdge, waitFor, type RunningEdge } from '../helpers/edge-harness.js
 import { startOrigin, type TestOrigin } from '../helpers/ws-origin.js'
 import { connect, nextMessage } from '../helpers/ws-client.js'
 import { head, parseResponse, rawExchange, type RawResponse } from './raw-http.js'
-
-interface Refusal {
-  status?: number
-  body?: string
-  headers?: Record<string, string | string[] | undefined>
-}
-
-/** Resolves with the refusal a `connect()` rejected with, or fails if it opened. */
-async function refusal(opening: Promise<WebSocket>): Promise<Refusal> {
-  return opening.then(
-    (ws) => {
-      ws.terminate()
-      return assert.fail('the handshake should have been refused')
-    },
-    (error: Refusal) => error,
-  )
-}
+import { refusal, type Refusal } from './clients.js'
 
 describe('per-site abuse limits', { timeout: 50_000 }, () => {
   let origin: TestOrigin

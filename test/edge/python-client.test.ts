@@ -86,5 +86,6 @@ describe('Python websockets client through the edge', { timeout: 50_000, skip: m
     // The client's 4001 reached the origin with its reason.
     await waitFor(() => closes.length >= 2, 3000, 'the origin to see both closes')
     assert.deepEqual(closes[0], { code: 4001, reason: 'client says bye' })
+    assert.equal(closes[1]?.code, 4002)
   })
 })

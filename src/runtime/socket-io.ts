@@ -1,0 +1,272 @@
+import type { Duplex } from 'node:stream'
+import type { Logger } from 'pino'
+import { WebSocket } from 'ws'
+import { ErrorCatalogue } from '../errors.js'
+import { RUNNER_DEFAULTS, type ObjectAddress, type WireResponse } from './runner-protocol.js'
+import type { EventDone } from './runner-process.js'
+import type { AppEvent, EventRouter } from './event-router.js'
+import type { AppSocket, SocketTable } from './socket-table.js'
+import type { RuntimeCounters } from './runtime-counters.js'
+import { RuntimeErrors } from './runtime-errors.js'
+import { frameMessage } from './frame-fanout.js'
+
+/** How the ingress follows one app WebSocket: registry and admission (see app-site.ts). */
+export interface AppUpgradeHooks {
+  readonly connectionId: string
+  readonly clientIp: string
+  readonly path: string
+  /** The handshake completed; `close` closes the socket from the edge (graceful stop: 1001). */
+  opened(close: (code: number, reason: string) => void): void
+  /** Called exactly once when the upgrade ends: refused, abandoned, or the socket closed. */
+  ended(opened: boolean): void
+}
+
+export interface SocketIoOptions {
+  site: () => string
+  appId: string
+  sockets: SocketTable
+  router: EventRouter
+  counters: RuntimeCounters
+  logger: Logger
+  /** site.ws.max_buffered and slow_reader_timeout. */
+  limits: () => { maxBuffered: number; slowReaderMs: number }
+  /** An event of a socket ended with an error or a limit kill: log it. */
+  outcome(entry: EventDone, what: string, object: ObjectAddress | undefined): void
+  acceptOpened(version: number): void
+  acceptClosed(version: number): void
+}
+
+/** Frames the app sends before the handshake completes are kept, up to this many. */
+const MAX_EARLY_MESSAGES = 1_000
+/** A reader this many times over max_buffered is closed at once, not after the timeout. */
+const HARD_BUFFER_FACTOR = 64
+
+/**
+ * The gateway's client sockets of one app: binding at the handshake, client messages to
+ * events (auto-response answered here without an event), app sends framed once and written
+ * to every target, closes both ways, and the ws_open / ws_close log lines.
+ */
+export class SocketIo {
+  readonly #o: SocketIoOptions
+  readonly #hooks = new Map<string, AppUpgradeHooks>()
+
+  constructor(options: SocketIoOptions) {
+    this.#o = options
+  }
+
+  /** A pending socket for an upgrade the app is about to see. */
+  begin(hooks: AppUpgradeHooks): AppSocket {
+    const socket = this.#o.sockets.add(hooks)
+    this.#hooks.set(socket.id, hooks)
+    return socket
+  }
+
+  /** Binds a pending socket from a 101 answer (an object's or the Worker's). */
+  bind(descriptor: NonNullable<WireResponse['webSocket']>, version: number, eventObject: ObjectAddress | undefined): void {
+    const socket = this.#o.sockets.get(descriptor.socketId)
+    if (!socket || socket.mode !== 'pending' || socket.state === 'closed') return
+    const object = descriptor.object ?? eventObject
+    const mode = descriptor.mode === 'hibernate' && object ? 'hibernate' : 'accept'
+    const tags = (Array.isArray(descriptor.tags) ? descriptor.tags : [])
+      .filter((tag) => typeof tag === 'string' && tag.length <= RUNNER_DEFAULTS.maxTagLength)
+      .slice(0, RUNNER_DEFAULTS.maxTagsPerSocket)
+    this.#o.sockets.bind(socket, { mode, object, tags, version })
+    if (mode === 'accept') this.#o.acceptOpened(version)
+  }
+
+  /** The handshake completed: the socket is live. */
+  open(socket: AppSocket, ws: WebSocket, raw: Duplex): void {
+    const hooks = this.#hooks.get(socket.id)!
+    socket.ws = ws
+    socket.raw = raw
+    socket.state = 'open'
+    socket.protocol = ws.protocol
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(socket, data, isBinary))
+    ws.on('error', (error: Error) => this.#onError(socket, error))
+    ws.on('close', (code: number, reason: Buffer) => this.#onClose(socket, code, reason.toString()))
+    this.#o.counters.socketsOpened++
+    hooks.opened((code, reason) => this.#closeFromEdge(socket, code, reason))
+    this.#o.logger.info({
+      event: 'ws_open', id: socket.connectionId, site: this.#o.site(), app_version: socket.version || this.#o.router.current, mode: socket.mode,
+      ...objectFields(socket.object), client_ip: socket.clientIp, path: socket.path, protocol: socket.protocol || undefined,
+    }, 'websocket open')
+    const early = socket.early
+    socket.early = undefined
+    if (early) {
+      for (const data of early.data) this.#write(socket, frameMessage(data))
+      if (early.close) this.closeFromApp(socket.id, early.close.code, early.close.reason)
+    }
+  }
+
+  /** The upgrade ended without a WebSocket (client gone, app answered non-101). */
+  abandon(socket: AppSocket): void {
+    if (socket.state === 'closed') return
+    socket.state = 'closed'
+    this.#hooks.get(socket.id)?.ended(false)
+    this.#hooks.delete(socket.id)
+    if (socket.mode === 'pending') return this.#o.sockets.delete(socket)
+    // The app already holds this socket: tell it it is gone.
+    this.#deliverClose(socket, 1006, 'handshake not completed', false)
+  }
+
+  /** `ws-send`: one frame, written to every target socket. */
+  send(socketIds: readonly string[], data: string | Uint8Array): void {
+    let frame: Buffer | undefined
+    for (const id of socketIds) {
+      const socket = this.#o.sockets.get(id)
+      if (!socket) continue
+      if (socket.state === 'open') {
+        frame ??= frameMessage(data)
+        this.#write(socket, frame)
+      } else if (socket.state === 'pending') {
+        socket.early ??= { data: [] }
+        if (socket.early.data.length < MAX_EARLY_MESSAGES) socket.early.data.push(data)
+      }
+    }
+  }
+
+  closeFromApp(socketId: string, code: number, reason: string): void {
+    const socket = this.#o.sockets.get(socketId)
+    if (!socket) return
+    if (socket.state === 'pending') {
+      socket.early ??= { data: [] }
+      socket.early.close = { code, reason }
+      return
+    }
+    if (socket.state !== 'open' || !socket.ws) return
+    socket.closedBy ??= 'app'
+    try {
+      // 1005 means "no status" (RFC 6455 §7.4.1): send a Close frame without a code.
+      if (code === 1005 || code === undefined) socket.ws.close()
+      else socket.ws.close(code, reason)
+    } catch {
+      socket.ws.close(1000)
+    }
+  }
+
+  setAttachment(socketId: string, value: Uint8Array | null): void {
+    const socket = this.#o.sockets.get(socketId)
+    if (!socket || socket.state === 'closed') return
+    if (value && value.byteLength > RUNNER_DEFAULTS.maxAttachmentBytes) {
+      this.#o.logger.warn({ app: this.#o.appId, bytes: value.byteLength }, 'attachment over 16 KiB ignored')
+      return
+    }
+    socket.attachment = value
+  }
+
+  /** Closes open sockets matching `which` from the edge (runner restart, shutdown). */
+  closeWhere(which: (socket: AppSocket) => boolean, code: number, reason: string): void {
+    for (const socket of [...this.#o.sockets.values()]) {
+      if (socket.state === 'open' && which(socket)) this.#closeFromEdge(socket, code, reason)
+    }
+  }
+
+  #closeFromEdge(socket: AppSocket, code: number, reason: string): void {
+    if (socket.state !== 'open' || !socket.ws) return
+    socket.closedBy ??= 'edge'
+    socket.ws.close(code, reason)
+  }
+
+  #write(socket: AppSocket, frame: Buffer): void {
+    const ws = socket.ws
+    if (!ws || ws.readyState !== WebSocket.OPEN || !socket.raw) return
+    socket.raw.write(frame)
+    socket.messagesOut++
+    socket.bytesOut += frame.length
+    this.#o.counters.messagesOut++
+    const buffered = socket.raw.writableLength
+    const { maxBuffered, slowReaderMs } = this.#o.limits()
+    if (buffered <= maxBuffered) {
+      socket.overSince = 0
+      return
+    }
+    const now = performance.now()
+    if (socket.overSince === 0) socket.overSince = now
+    if (buffered > maxBuffered * HARD_BUFFER_FACTOR || now - socket.overSince > slowReaderMs) {
+      this.#closeFromEdge(socket, ErrorCatalogue.WEDGE_SLOW_CONSUMER.close, ErrorCatalogue.WEDGE_SLOW_CONSUMER.message)
+    }
+  }
+
+  #onMessage(socket: AppSocket, data: Buffer, isBinary: boolean): void {
+    socket.messagesIn++
+    socket.bytesIn += data.length
+    this.#o.counters.messagesIn++
+    if (socket.mode === 'hibernate' && !isBinary) {
+      const pair = this.#o.router.existingObject(socket.objectKey)?.autoResponse
+      if (pair && data.equals(pair.requestBytes)) {
+        this.#write(socket, frameMessage(pair.response))
+        socket.autoResponseAt = Date.now()
+        this.#o.counters.autoResponses++
+        return
+      }
+    }
+    const payload: string | Uint8Array = isBinary ? data : data.toString('utf8')
+    this.#dispatch(socket, 'ws-message', (eventId, version, sockets) => ({
+      type: 'ws-message', eventId, appId: this.#o.appId, version, object: socket.object, sockets, socketId: socket.id, data: payload,
+    }), () => this.#o.counters.messagesLost++)
+  }
+
+  #onError(socket: AppSocket, error: Error): void {
+    if (socket.state !== 'open') return
+    this.#dispatch(socket, 'ws-error', (eventId, version, sockets) => ({
+      type: 'ws-error', eventId, appId: this.#o.appId, version, object: socket.object, sockets, socketId: socket.id, message: error.message,
+    }), () => {})
+  }
+
+  #onClose(socket: AppSocket, code: number, reason: string): void {
+    if (socket.state === 'closed') return
+    socket.state = 'closed'
+    socket.closedBy ??= 'client'
+    this.#o.counters.socketsClosed++
+    this.#hooks.get(socket.id)?.ended(true)
+    this.#hooks.delete(socket.id)
+    this.#o.logger.info({
+      event: 'ws_close', id: socket.connectionId, site: this.#o.site(), mode: socket.mode, ...objectFields(socket.object),
+      client_ip: socket.clientIp, duration_ms: Date.now() - socket.startedAt,
+      messages_in: socket.messagesIn, messages_out: socket.messagesOut, bytes_in: socket.bytesIn, bytes_out: socket.bytesOut,
+      close_code: code, close_reason: reason || undefined, closed_by: socket.closedBy,
+    }, 'websocket closed')
+    this.#deliverClose(socket, code, reason, code !== 1006)
+  }
+
+  /** Tells the app the socket closed; the record goes once the app has seen it. */
+  #deliverClose(socket: AppSocket, code: number, reason: string, wasClean: boolean): void {
+    let finished = false
+    const finish = (): void => {
+      if (finished) return
+      finished = true
+      this.#o.sockets.delete(socket)
+      if (socket.mode === 'accept') this.#o.acceptClosed(socket.version)
+    }
+    this.#dispatch(socket, 'ws-close', (eventId, version, sockets) => ({
+      type: 'ws-close', eventId, appId: this.#o.appId, version, object: socket.object, sockets, socketId: socket.id, code, reason, wasClean,
+    }), finish, finish)
+  }
+
+  #dispatch(socket: AppSocket, what: string, make: AppEvent['make'], lost: () => void, done: () => void = () => {}): void {
+    const event: AppEvent = {
+      make,
+      version: socket.mode === 'accept' ? socket.version : undefined,
+      done: (entry) => {
+        if (entry.error !== undefined || entry.limit !== undefined) this.#o.outcome(entry, what, socket.object)
+        done()
+      },
+      lost,
+    }
+    if (!socket.object) return this.#o.router.toWorker(event)
+    if (this.#o.router.toObject(socket.object, event)) return
+    // The object has too many events pending: this client is shed (RFC 6455 §7.4.1 1013).
+    lost()
+    if (what === 'ws-message') {
+      this.#o.counters.overloadCloses++
+      this.#closeFromEdge(socket, RuntimeErrors.OBJECT_OVERLOADED.close, RuntimeErrors.OBJECT_OVERLOADED.message)
+    } else {
+      done()
+    }
+  }
+}
+
+export function objectFields(object: ObjectAddress | undefined): Record<string, string | undefined> {
+  if (!object) return {}
+  return { object_class: object.className, object_id: object.objectId, object_name: object.name }
+}
