@@ -8,6 +8,8 @@ import { EdgeCounters } from './ingress/edge-counters.js'
 import { Listener, siteSecureContexts } from './ingress/listener.js'
 import { handleUpgrade, type IngressContext, type SiteRoute } from './ingress/upgrade-handler.js'
 import { handleRequest } from './ingress/request-handler.js'
+import { AppRuntime } from './runtime/app-runtime.js'
+import type { AppSiteConfig } from './runtime/app-manifest.js'
 
 export interface EdgeOptions {
   logger?: Logger
@@ -30,6 +32,8 @@ export interface Edge {
   readonly connections: ConnectionRegistry
   readonly counters: EdgeCounters
   readonly config: ResolvedConfig
+  /** Origin-less apps: runner pool, versions, AppHosts, the admin AppsController. */
+  readonly apps: AppRuntime
 }
 
 const CLOSE_WAIT_MS = 2000
@@ -45,6 +49,7 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
   const counters = new EdgeCounters()
   let stopping = false
   let bound: EdgeAddresses = { listeners: [] }
+  const apps = new AppRuntime({ dataDir: initialConfig.data_dir, runtime: initialConfig.runtime, logger })
 
   const ingress: IngressContext = {
     routes: () => routes,
@@ -61,9 +66,21 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
     for (const site of next.sites) {
       keep.add(site.name)
       const existing = sites.get(site.name)
-      if (existing?.update(site)) continue
+      if (existing?.update(site)) {
+        if (existing.app) await apps.reconfigure(existing.app, site)
+        continue
+      }
       if (existing) await existing.retire()
-      sites.set(site.name, new SiteRuntime(site, logger, next.server.drain_timeout))
+      const runtime = new SiteRuntime(site, logger, next.server.drain_timeout)
+      if (site.app) {
+        try {
+          runtime.app = await apps.open(site as AppSiteConfig)
+        } catch (error) {
+          if (next === initialConfig) throw error
+          logger.error({ err: error, site: site.name }, 'app site could not start: it answers 500 until fixed')
+        }
+      }
+      sites.set(site.name, runtime)
     }
     for (const [name, runtime] of sites) {
       if (!keep.has(name)) {
@@ -90,9 +107,14 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
     logger,
     connections: registry,
     counters,
+    apps,
     get config() { return config },
     async start() {
-      await applySites(config)
+      // An app that fails to start must not leave runner processes behind.
+      await applySites(config).catch(async (error: unknown) => {
+        await apps.stop()
+        throw error
+      })
       const addresses = []
       for (const listener of listeners) {
         const address = await listener.listen()
@@ -103,6 +125,9 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
       return bound
     },
     async reload(next) {
+      if (JSON.stringify(next.runtime) !== JSON.stringify(config.runtime)) {
+        logger.warn('runtime (runner) changes need a restart; they were not applied')
+      }
       if (JSON.stringify(next.listeners) !== JSON.stringify(config.listeners)) {
         logger.warn('listener changes need a restart; the new listeners were not applied')
       }
@@ -123,6 +148,7 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
       for (const listener of listeners) listener.closeAll()
       await closed
       for (const runtime of sites.values()) await runtime.retire()
+      await apps.stop()
       logger.info('stopped')
     },
     addresses: () => bound,

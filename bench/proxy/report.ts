@@ -36,6 +36,8 @@ export interface PeerResult {
   name: string
   skipped?: string
   errors: string[]
+  /** Other processes' CPU (% of a core) in the quiet check before this peer started. */
+  noiseBeforePercent?: number
   roundTrip?: Measured<EchoLoopResult>
   latency?: Measured<LatencyResult>
   throughput?: Measured<EchoLoopResult>
@@ -125,11 +127,11 @@ function loadCheck(metric: Metric, ratio: number, best: PeerResult): LoadCheck {
   const proxyCpu = measured?.proxyCpuPercent
   const loadCpu = measured?.loadCpuPercent
   let verdict: string
+  const headroom = ratio >= HEADROOM ? 'load side well ahead' : 'load side close'
   if (metric.job === 'latency') verdict = 'fixed offered load: compares delay added, not capacity'
-  else if (ratio >= HEADROOM) verdict = 'load side well ahead'
-  else if (proxyCpu !== undefined && proxyCpu >= SATURATED_CPU_PERCENT) verdict = `close, but ${best.name} saturated its core: its own limit (maybe slightly under)`
+  else if (proxyCpu !== undefined && proxyCpu >= SATURATED_CPU_PERCENT) verdict = `${headroom}; ${best.name} saturated its core: its own limit`
   else if (loadCpu !== undefined && loadCpu >= SATURATED_CPU_PERCENT) verdict = `LOAD SIDE LIMITED: ${best.name}'s figure is a lower bound`
-  else verdict = 'neither side saturated: latency-bound (noise or scheduling); figures are lower bounds'
+  else verdict = `${headroom}, but neither side saturated (noise or scheduling): figures are lower bounds`
   return { ratio, bestProxy: best.name, bestProxyCpuPercent: proxyCpu, loadCpuPercent: loadCpu, verdict }
 }
 

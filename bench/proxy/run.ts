@@ -6,7 +6,7 @@ import type { EchoLoopParams, EchoLoopResult } from './echo-loop.js'
 import type { HandshakeParams, HandshakeResult } from './handshakes.js'
 import type { IdleParams } from './idle.js'
 import type { LatencyParams, LatencyResult } from './latency.js'
-import { NOISE_LIMIT_PERCENT, measureMemory, runJob, runQuietJob, sleep, type RetryBudget } from './jobs.js'
+import { NOISE_LIMIT_PERCENT, measureMemory, runJob, runQuietJob, sleep, waitForQuiet, type RetryBudget } from './jobs.js'
 import { ALL_PEERS, LOAD_CORE, NO_SCAN_SWITCH, PROXY_CORE, edgeHonoursNoScan, peerVersions, startOrigin, type Peer, type RunningPeer } from './peers.js'
 import { DEFAULT_NICE, fileLimits, installCleanup } from './processes.js'
 import { buildNativeLoadSide, nodeLoadSide, type LoadSide } from './load-side.js'
@@ -31,6 +31,8 @@ const throughput: EchoLoopParams = { connections: 8, messageBytes: 64 * 1024, wi
 const handshakes: HandshakeParams = { workers: 50, warmupMs, durationMs, attemptTimeoutMs: 5000 }
 const warmUp: EchoLoopParams = { connections: 200, messageBytes: 64, window: 1, warmupMs: 0, durationMs: 300 }
 const IDLE_TARGET = quick ? 2000 : 8000
+/** Before each peer, how long to wait for other processes to quieten down. */
+const QUIET_WAIT_MS = quick ? 3000 : 20_000
 /** Re-runs allowed per benchmark for jobs disturbed by other processes (BENCH_RETRIES). */
 const retries: RetryBudget = { left: Number(process.env.BENCH_RETRIES ?? 10) }
 /** Sockets a proxy needs beyond 2 per connection: listener, logs, event fds, slack. */
@@ -61,6 +63,9 @@ async function benchPeer(load: LoadSide, peer: Peer, workDir: string, idle: Idle
     result.skipped = skip
     return result
   }
+  const noise = await waitForQuiet(QUIET_WAIT_MS, new Set())
+  result.noiseBeforePercent = Math.round(noise)
+  if (noise > NOISE_LIMIT_PERCENT) log(`${peer.name}: machine still busy (other processes ${noise.toFixed(0)}% of a core); going ahead`)
   const origin = await startOrigin(load)
   let running: RunningPeer | undefined
   try {

@@ -1,4 +1,6 @@
 import type { ConfigInput, ResolvedConfig } from './schema.js'
+import { ConfigError } from './config-error.js'
+import { blameListenOption } from './load.js'
 import { resolveConfig } from './resolve.js'
 
 /**
@@ -15,6 +17,12 @@ export function defaultConfigInput(): ConfigInput {
 /** The default config resolved; `listen` replaces its listener (the CLI's --listen). data_dir is under the working directory. */
 export function defaultConfig(options: { listen?: string | undefined } = {}): ResolvedConfig {
   const input = defaultConfigInput()
-  if (options.listen !== undefined) input.listen = options.listen
-  return resolveConfig(input, { baseDir: process.cwd() })
+  if (options.listen === undefined) return resolveConfig(input, { baseDir: process.cwd() })
+  input.listen = options.listen
+  try {
+    return resolveConfig(input, { baseDir: process.cwd() })
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(error.issues.map(blameListenOption))
+    throw error
+  }
 }

@@ -78,7 +78,8 @@ function checkConfigText(text: string, source: string, options: LoadOptions): Ch
     checked.listenerPaths = parts.listenerPaths
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
-    checked.issues.push(...error.issues.filter((issue) => !explained.has(issue.path)))
+    const issues = options.listen === undefined ? error.issues : error.issues.map(blameListenOption)
+    checked.issues.push(...issues.filter((issue) => !explained.has(issue.path)))
   }
   return checked
 }
@@ -98,8 +99,13 @@ const coerceToSchema: Coerce = (segments, text) => {
   return text
 }
 
+/** With --listen given, a bad `listen` is the option's fault, not the file's. */
+export function blameListenOption(issue: ConfigIssue): ConfigIssue {
+  return issue.path === 'listen' ? { ...issue, path: '--listen' } : issue
+}
+
 function withPosition(issue: ConfigIssue, parsed: ParsedText): ConfigIssue {
-  if (issue.line !== undefined || issue.path === '') return issue
+  if (issue.line !== undefined || issue.path === '' || issue.path.startsWith('--')) return issue
   const position = parsed.positionOf(parsePath(issue.path))
   return position ? { ...issue, line: position.line, column: position.column } : issue
 }

@@ -74,6 +74,13 @@ function resolveFilePaths(config: ResolvedConfig, baseDir: string): void {
   for (const site of config.sites) {
     resolveTls(site)
     if (site.origin_tls.ca !== undefined) site.origin_tls = { ...site.origin_tls, ca: absolute(site.origin_tls.ca) }
+    if (site.app) {
+      site.app = {
+        ...site.app,
+        ...(site.app.main === undefined ? {} : { main: absolute(site.app.main) }),
+        ...(site.app.wrangler === undefined ? {} : { wrangler: absolute(site.app.wrangler) }),
+      }
+    }
   }
 }
 

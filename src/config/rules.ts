@@ -42,9 +42,14 @@ export function checkSiteRules(sites: readonly IndexedSite[], context: RuleConte
 }
 
 function handlerRules(site: SiteConfig, at: string): ConfigIssue[] {
-  const handlers = [site.origins ? 'origins' : undefined, site.builtin ? 'builtin' : undefined].filter(Boolean)
-  if (handlers.length === 1) return []
-  return [{ path: at, message: `a site needs exactly one of "origins" or "builtin", got ${handlers.length === 0 ? 'none' : handlers.join(' and ')}` }]
+  const handlers = [site.origins ? 'origins' : undefined, site.builtin ? 'builtin' : undefined, site.app ? 'app' : undefined].filter(Boolean)
+  if (handlers.length !== 1) {
+    return [{ path: at, message: `a site needs exactly one of "origins", "builtin" or "app", got ${handlers.length === 0 ? 'none' : handlers.join(' and ')}` }]
+  }
+  if (site.app && !site.app.main && !site.app.wrangler) {
+    return [{ path: `${at}.app`, message: 'needs "main" (the entry module) or "wrangler" (a wrangler.toml / wrangler.json)' }]
+  }
+  return []
 }
 
 function balanceRules(site: SiteConfig, at: string): ConfigIssue[] {

@@ -95,6 +95,7 @@ export function typeText(schema: z.ZodType): string {
   if (inner instanceof z.ZodEnum) return inner.options.map((option) => JSON.stringify(option)).join(' | ')
   if (inner instanceof z.ZodArray) return `list of ${typeText(inner.element as z.ZodType)}`
   if (inner instanceof z.ZodObject) return 'object'
+  if (inner instanceof z.ZodRecord) return `mapping of ${typeText(inner.keyType as z.ZodType)} to ${typeText(inner.valueType as z.ZodType)}`
   if (inner instanceof z.ZodUnion) return (inner.options as z.ZodType[]).map(typeText).join(' or ')
   return inner._zod.def.type
 }

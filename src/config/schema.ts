@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { nameType } from './type-names.js'
 import { duration, listenAddress, size } from './units.js'
+import { appSchema, runtimeSchema } from './app-schema.js'
 
 /**
  * The one config schema: the source of the config types, defaults, validation messages and
@@ -119,9 +120,11 @@ export const siteSchema = z.strictObject({
   path_prefix: z.string().startsWith('/').optional()
     .describe('Serve only paths under this prefix; the longest matching prefix wins. When absent: every path.'),
   origins: z.array(originSchema).min(1).optional()
-    .describe('Origins to proxy to: URLs, or objects with `url`, `weight`, `max_connections`. A site has either `origins` or `builtin`.'),
+    .describe('Origins to proxy to: URLs, or objects with `url`, `weight`, `max_connections`. A site has exactly one of `origins`, `builtin` or `app`.'),
   builtin: builtinSchema.optional()
     .describe('A handler served by the edge itself instead of origins: "welcome" (a page at / and a WebSocket echo at /echo) or "echo".'),
+  app: appSchema.optional()
+    .describe('An origin-less app run in the edge (Workers / Durable Objects API) instead of origins.'),
   websocket: z.boolean().default(true).describe('Accept WebSocket upgrades; when false they are refused with 426.'),
   preserve_host: z.boolean().default(true).describe('Send the client\'s Host to the origin (true) or the origin\'s own host (false).'),
   balance: balanceSchema.default({ policy: 'round_robin', attempts: 3 }).describe('How origins are chosen.'),
@@ -168,6 +171,7 @@ export const configSchema = z.strictObject({
     .describe('Directory for runtime files such as the pidfile `wedge.pid`; relative to the config file\'s directory.'),
   log: logSchema.default({ level: 'info', format: 'auto' }).describe('Logging.'),
   server: serverSchema.default(() => serverSchema.parse({})).describe('The client-facing HTTP server.'),
+  runtime: runtimeSchema.default(() => runtimeSchema.parse({})).describe('Runner processes for origin-less apps.'),
   sites: z.array(siteSchema).min(1).describe('The sites served; at least one.'),
 })
 

@@ -28,6 +28,10 @@ export function handleRequest(ingress: IngressContext, req: IncomingMessage, res
   const admission = site.limits.admit(clientIp, false)
   if (!admission.ok) return sendError(ingress, res, admission.code, `site "${site.name}"`)
   res.once('close', admission.release)
+  if (site.config.app) {
+    if (!site.app) return sendError(ingress, res, 'WEDGE_INTERNAL', `the app of site "${site.name}" is not running`)
+    return site.app.handleRequest(req, res, proto, continuePending)
+  }
   const pool = site.pool!
   const acquired: Origin[] = []
   res.once('close', () => { for (const origin of acquired) pool.release(origin) })

@@ -5,6 +5,7 @@ import { OriginPool } from '../proxy/balancer/origin-pool.js'
 import { closeOriginAgent, createOriginAgent } from '../proxy/origin-agent.js'
 import { EchoEndpoint } from '../builtin/echo-endpoint.js'
 import { AbuseLimits } from './abuse-limits.js'
+import type { AppHost } from '../runtime/app-host.js'
 
 /**
  * Everything the edge keeps for one site while it is configured: its config, its origin pool
@@ -21,6 +22,8 @@ export class SiteRuntime {
   readonly #logger: Logger
 
   readonly #drainMs: number
+  /** App sites: the app serving this site (set by the edge once the app has started). */
+  app: AppHost | undefined
 
   constructor(config: SiteConfig, logger: Logger, drainMs: number) {
     this.config = config
@@ -54,7 +57,7 @@ export class SiteRuntime {
 
   /** Adopts a new config for the same site name. Returns false when it cannot be done in place. */
   update(config: SiteConfig): boolean {
-    if (Boolean(config.origins) !== Boolean(this.config.origins)) return false
+    if (Boolean(config.origins) !== Boolean(this.config.origins) || Boolean(config.app) !== Boolean(this.config.app)) return false
     this.config = config
     this.limits.update(config.limits)
     if (this.pool) {
@@ -69,6 +72,7 @@ export class SiteRuntime {
 
   /** Stops health checks and pools; open connections are not touched. */
   async retire(): Promise<void> {
+    await this.app?.retire()
     this.pool?.stop()
     if (this.#agent) await closeOriginAgent(this.#agent, this.#drainMs).catch(() => {})
   }

@@ -53,6 +53,25 @@ export function handleUpgrade(ingress: IngressContext, req: IncomingMessage, soc
   const base = { id: newConnectionId(), site: site.name, clientIp, path, startedAt: Date.now() }
   const log = ingress.logger
 
+  if (site.config.app) {
+    if (!site.app) {
+      admission.release()
+      return refuse('WEDGE_INTERNAL', `the app of site "${site.name}" is not running`)
+    }
+    site.app.handleUpgrade(req, socket, head, proto, {
+      connectionId: base.id, clientIp, path,
+      opened(close) {
+        ingress.registry.add({ ...base, upstream: `app:${site.name}`, close: (code, reason) => typeof code === 'number' ? close(code, reason ?? '') : close(ErrorCatalogue[code].close, reason ?? ErrorCatalogue[code].message) })
+        ingress.counters.accepted(site.name)
+      },
+      ended(opened) {
+        admission.release()
+        if (opened) ingress.registry.delete(base.id)
+      },
+    })
+    return
+  }
+
   if (site.config.builtin) {
     if (site.config.builtin === 'welcome' && path !== '/echo') {
       admission.release()

@@ -53,6 +53,7 @@ export class EventRouter {
   readonly #loaded = new Set<number>()
   #current = 0
   #parked: (() => void)[] = []
+  #stopped: string | undefined
   /** How long after its last event an instance may have been evicted (hibernate_after minus a margin). */
   #unsureAfterMs: number
 
@@ -89,6 +90,10 @@ export class EventRouter {
   markLoaded(version: number): void {
     this.#loaded.add(version)
     this.#unpark()
+  }
+
+  isLoaded(version: number): boolean {
+    return this.#loaded.has(version)
   }
 
   markUnloaded(version: number): void {
@@ -135,24 +140,16 @@ export class EventRouter {
     this.#send(undefined, event, noop)
   }
 
-  /** Fails every parked event (the app stops). */
-  failParked(reason: string): void {
-    const parked = this.#parked
-    this.#parked = []
-    this.#failing = reason
-    try {
-      for (const retry of parked) retry()
-    } finally {
-      this.#failing = undefined
-    }
+  /** The app stops: parked and later events are lost with `reason`. */
+  stop(reason: string): void {
+    this.#stopped = reason
+    this.#unpark()
   }
 
-  #failing: string | undefined
-
   #send(state: ObjectState | undefined, event: AppEvent, finish: () => void): void {
-    if (this.#failing !== undefined) {
+    if (this.#stopped !== undefined) {
       finish()
-      return event.lost(this.#failing)
+      return event.lost(this.#stopped)
     }
     const version = event.version ?? this.#current
     const runner = this.#runner

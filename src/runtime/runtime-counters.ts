@@ -32,6 +32,6 @@ export class RuntimeCounters {
   messagesIn = 0
 
   snapshot(): Record<string, number> {
-    return { ...this }
+    return Object.fromEntries(Object.entries(this)) as Record<string, number>
   }
 }

@@ -34,6 +34,8 @@ export interface SocketIoOptions {
   outcome(entry: EventDone, what: string, object: ObjectAddress | undefined): void
   acceptOpened(version: number): void
   acceptClosed(version: number): void
+  /** A socket record was removed (the app has seen its close). */
+  removed(): void
 }
 
 /** Frames the app sends before the handshake completes are kept, up to this many. */
@@ -104,7 +106,10 @@ export class SocketIo {
     socket.state = 'closed'
     this.#hooks.get(socket.id)?.ended(false)
     this.#hooks.delete(socket.id)
-    if (socket.mode === 'pending') return this.#o.sockets.delete(socket)
+    if (socket.mode === 'pending') {
+      this.#o.sockets.delete(socket)
+      return this.#o.removed()
+    }
     // The app already holds this socket: tell it it is gone.
     this.#deliverClose(socket, 1006, 'handshake not completed', false)
   }
@@ -237,6 +242,7 @@ export class SocketIo {
       finished = true
       this.#o.sockets.delete(socket)
       if (socket.mode === 'accept') this.#o.acceptClosed(socket.version)
+      this.#o.removed()
     }
     this.#dispatch(socket, 'ws-close', (eventId, version, sockets) => ({
       type: 'ws-close', eventId, appId: this.#o.appId, version, object: socket.object, sockets, socketId: socket.id, code, reason, wasClean,

@@ -84,7 +84,7 @@ describe('app bundler', () => {
       'a.txt': 'bytes',
       'b.md': '# not a module',
     })
-    await assert.rejects(buildApp(app({ wrangler: 'wrangler.json' }), dir), /b\.md.*No loader is configured for "\.md" files/s)
+    await assert.rejects(buildApp(app({ wrangler: 'wrangler.json' }), dir), /index\.js:2:15: No loader is configured for "\.md" files: b\.md/)
     writeFileSync(join(dir, 'index.js'), "import a from './a.txt'\nexport default { fetch() { return new Response(a) } }\n")
     const build = await buildApp(app({ wrangler: 'wrangler.json' }), dir)
     assert.deepEqual(build.modules['a.txt'], { type: 'data', value: new TextEncoder().encode('bytes') })
@@ -99,7 +99,7 @@ describe('app bundler', () => {
 
   it('refuses a bare Node built-in that is not installed as a package', async () => {
     const dir = writeApp({ 'index.js': "import path from 'path'\nexport default { fetch() { return new Response(path.sep) } }\n" })
-    assert.match((await buildError(app({ main: 'index.js' }), dir)).message, /index\.js:1:17: Node\.js built-in "path" cannot be imported/)
+    assert.match((await buildError(app({ main: 'index.js' }), dir)).message, /index\.js:1:18: Node\.js built-in "path" cannot be imported/)
   })
 
   it('reports a syntax error with file, line and column', async () => {
@@ -107,7 +107,7 @@ describe('app bundler', () => {
     const error = await buildError(app({ main: 'index.ts' }), dir)
     assert.equal(error.messages[0]!.line, 4)
     assert.match(error.message, /index\.ts:4:\d+: /)
-    assert.match(error.message, /\n {4}4 \| {2}\},/, 'the offending line is shown')
+    assert.match(error.message, /\n {4}4 \| {3}\},\n {6}\| {3}\^/, 'the offending line is shown')
   })
 
   it('refuses a Durable Object class that main does not export', async () => {
@@ -124,7 +124,7 @@ describe('app bundler', () => {
   it('refuses WebAssembly unless allowed, then compiles it from a data module', async () => {
     const wasm = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])
     const dir = writeApp({ 'index.js': "import mod from './m.wasm'\nexport default { fetch() { return new Response(String(mod)) } }\n", 'm.wasm': wasm })
-    assert.match((await buildError(app({ main: 'index.js' }), dir)).message, /index\.js:1:16: WebAssembly module "\.\/m\.wasm".*allow_wasm: true/)
+    assert.match((await buildError(app({ main: 'index.js' }), dir)).message, /index\.js:1:17: WebAssembly module "\.\/m\.wasm".*allow_wasm: true/)
     const build = await buildApp(app({ main: 'index.js', allow_wasm: true }), dir)
     assert.deepEqual(build.modules, { 'm.wasm': { type: 'data', value: wasm } })
     assert.match(build.code, /import bytes from "m\.wasm";\s+var \w+ = new WebAssembly\.Module\(bytes\)/)

@@ -60,10 +60,11 @@ describe('wrangler file reader', () => {
 
   it('points at the line and column of a TOML syntax error', () => {
     const file = join(dir, 'broken.toml')
-    assert.throws(() => parseWranglerConfig('main = "a.ts"\nvars = { A = "x" \n', file), (error: unknown) => {
+    assert.throws(() => parseWranglerConfig('main = "a.ts"\nname = = "x"\n', file), (error: unknown) => {
       assert.ok(error instanceof WranglerConfigError)
       assert.equal(error.line, 2)
-      assert.match(error.message, /broken\.toml:2:\d+: invalid TOML: /)
+      assert.match(error.message, /broken\.toml:2:8: invalid TOML: invalid value\n/)
+      assert.match(error.message, /2: {2}name = = "x"/, 'the offending line is quoted')
       return true
     })
   })

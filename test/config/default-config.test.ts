@@ -16,6 +16,6 @@ describe('built-in default config', () => {
 
   it('takes another address from --listen and refuses a bad one', () => {
     assert.deepEqual(defaultConfig({ listen: '0.0.0.0:0' }).listeners, [{ address: { host: '0.0.0.0', port: 0 } }])
-    assert.throws(() => defaultConfig({ listen: 'nowhere' }), (error: unknown) => error instanceof ConfigError && error.issues[0]!.path === 'listen')
+    assert.throws(() => defaultConfig({ listen: 'nowhere' }), (error: unknown) => error instanceof ConfigError && error.issues[0]!.path === '--listen')
   })
 })

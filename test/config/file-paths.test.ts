@@ -68,4 +68,10 @@ describe('file paths in the config', () => {
     const config = await loadText(dir, 'listen: 8080\nlisteners:\n  - address: 0\n    tls: { cert: certs/edge.pem, key: certs/edge.key }\nsites:\n  - { name: a, builtin: welcome }\n', { listen: '0.0.0.0:0' })
     assert.deepEqual(config.listeners, [{ address: { host: '0.0.0.0', port: 0 } }])
   })
+
+  it('blames a bad --listen on the option, not on the file', async () => {
+    const result = await issuesOf(dir, 'listen: 8080\nsites:\n  - { name: a, builtin: welcome }\n', { listen: 'everywhere' })
+    assert.equal(messageAt(result, '--listen'), 'expected "host:port", ":port" or a port number, got "everywhere"')
+    assert.equal(result.issues[0]!.line, undefined)
+  })
 })

@@ -75,10 +75,10 @@ describe('config validation messages', () => {
     assert.equal(result.byPath.has('sites[3].hosts[0]'), false, 'a different path_prefix on the same host is allowed')
   })
 
-  it('requires exactly one of origins and builtin', async () => {
+  it('requires exactly one of origins, builtin and app', async () => {
     const result = await issuesOf(dir, 'sites:\n  - { name: a, builtin: echo, origins: ["http://a:1"] }\n  - { name: b }\n')
-    assert.equal(messageAt(result, 'sites[0]'), 'a site needs exactly one of "origins" or "builtin", got origins and builtin')
-    assert.equal(messageAt(result, 'sites[1]'), 'a site needs exactly one of "origins" or "builtin", got none')
+    assert.equal(messageAt(result, 'sites[0]'), 'a site needs exactly one of "origins", "builtin" or "app", got origins and builtin')
+    assert.equal(messageAt(result, 'sites[1]'), 'a site needs exactly one of "origins", "builtin" or "app", got none')
   })
 
   it('requires hash_on with policy hash and refuses hash_on with any other policy', async () => {
