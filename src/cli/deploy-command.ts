@@ -190,6 +190,11 @@ function parseWithPositionals(command: Command, argv: string[], max: number): { 
     allowPositionals: true,
     tokens: true,
   })
+  // An unknown option takes no value for parseArgs, so its value would look like a positional:
+  // report the option itself (parseOptions words it, with a did-you-mean).
+  const known = new Set([...command.options.map((spec) => spec.name), 'help'])
+  const unknown = tokens.find((token) => token.kind === 'option' && !known.has(token.name))
+  if (unknown?.kind === 'option') parseOptions(command, [unknown.rawName])
   const positional = tokens.filter((token) => token.kind === 'positional')
   if (positional.length > max) throw new UsageError(`unexpected argument ${JSON.stringify(positional[max]!.value)}`, command.name)
   const indexes = new Set(positional.map((token) => token.index))

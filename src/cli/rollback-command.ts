@@ -14,7 +14,7 @@ export const rollbackCommand: Command = {
     'See docs/deploy.md.',
   ].join('\n'),
   options: [
-    ...ADMIN_OPTIONS,
+    ...ADMIN_OPTIONS.map((option) => option.name === 'site' ? { ...option, required: true } : option),
     { name: 'version', type: 'string', placeholder: 'N', description: 'The version to switch to (see GET /api/apps/SITE/versions).' },
   ],
   passThrough: (argv) => runRollbackCommand(argv),

@@ -93,6 +93,8 @@ class SqliteAppStorage implements AppStorage {
   }
 
   commit(object: ObjectAddress, change: StorageChange): void {
+    // Most events write nothing: skip the transaction (and the next checkpoint) for them.
+    if (change.deleteAll !== true && !change.writes?.length && change.alarm === undefined) return
     this.#commit(object, change)
     this.#dirty = true
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { AppBuildError, buildApp, type AppSource } from '../../src/apps/bundle.js'
+import { appSchema } from '../../src/config/app-schema.js'
 import { globToRegExp } from '../../src/apps/module-rules.js'
 
 const root = mkdtempSync(join(tmpdir(), 'wedge-bundle-'))
@@ -72,7 +73,9 @@ describe('app bundler', () => {
 
   it('builds the same bytes twice from the same sources', async () => {
     const dir = writeApp({ 'index.js': "import t from './a.txt'\nexport default { fetch() { return new Response(t) } }\n", 'a.txt': 'x' })
-    const [first, second] = [await buildApp(app({ main: 'index.js' }), dir), await buildApp(app({ main: 'index.js' }), dir)]
+    // A site's parsed `app:` config is what the edge passes.
+    const config = appSchema.parse({ main: 'index.js' })
+    const [first, second] = [await buildApp(config, dir), await buildApp(config, dir)]
     assert.equal(first.code, second.code)
     assert.deepEqual(first.modules, second.modules)
   })
