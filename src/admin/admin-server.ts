@@ -89,7 +89,9 @@ export class AdminServer {
     } catch (error) {
       status = this.#sendError(request, response, error)
     }
-    this.#options.logger?.info({ method: request.method, path: url.pathname, status, ms: Math.round(performance.now() - started) }, 'admin request')
+    // Reads (health probes, listings) are routine; changes and failures are worth a line each.
+    const level = request.method === 'GET' && status < 400 ? 'debug' : 'info'
+    this.#options.logger?.[level]({ method: request.method, path: url.pathname, status, ms: Math.round(performance.now() - started) }, 'admin request')
   }
 
   #sendError(request: IncomingMessage, response: ServerResponse, error: unknown): number {

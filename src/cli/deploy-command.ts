@@ -121,9 +121,7 @@ export async function adminSettings(values: OptionValues, site: string | undefin
     if (admin === undefined && config.admin) admin = formatListen(config.admin.listen)
     const configured = site === undefined ? undefined : config.sites.find((candidate) => candidate.name === site)
     if (site !== undefined && !configured) throw new UsageError(`${file} has no site named ${JSON.stringify(site)}`, 'deploy')
-    // `app` is wired into the site schema by the lead; read it without depending on that yet.
-    const appConfig = (configured as { app?: AppConfig } | undefined)?.app
-    if (appConfig) app = { app: appConfig, baseDir: path.dirname(path.resolve(file)) }
+    if (configured?.app) app = { app: configured.app, baseDir: path.dirname(path.resolve(file)) }
   }
   if (admin === undefined && needAdmin) throw new UsageError('needs --admin URL (or --config FILE with admin.listen)')
   return { admin, token: (values['token'] as string | undefined) ?? (process.env['WEDGE_ADMIN_TOKEN'] || undefined), app }

@@ -94,6 +94,24 @@ describe('wedge deploy and wedge rollback', () => {
     assert.match(missing.stderr, /has no site named "other"/)
   })
 
+  it('builds the site\'s app from --config when no DIR is given, with the config\'s vars over wrangler\'s', async () => {
+    const config = join(root, 'app-site.yaml')
+    writeFileSync(config, [
+      `admin: { listen: "127.0.0.1:${server.address().port}" }`,
+      'sites:',
+      '  - name: chat',
+      '    hosts: [chat]',
+      '    app: { wrangler: chat/wrangler.toml, vars: { FROM: config } }',
+      '',
+    ].join('\n'))
+    const result = await run(runDeployCommand, ['--site', 'chat', '--config', config])
+    assert.equal(result.code, 0, result.stderr)
+    const version = Number(/version (\d+)/.exec(result.stdout)?.[1])
+    const stored = await controller.store.load('chat', version)
+    assert.deepEqual(stored.vars, { FROM: 'config' })
+    assert.deepEqual(stored.durableObjects, [{ binding: 'ROOMS', className: 'Room' }])
+  })
+
   it('builds without uploading with --dry-run, and warns about unsupported wrangler keys on stderr', async () => {
     const app = writeFiles(join(root, 'kv'), { 'wrangler.json': '{ "main": "index.js", "kv_namespaces": [] }', 'index.js': 'export default {}\n' })
     const result = await run(runDeployCommand, [app, '--dry-run'])
