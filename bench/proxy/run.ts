@@ -34,7 +34,7 @@ const IDLE_TARGET = quick ? 2000 : 8000
 /** Before each peer, how long to wait for other processes to quieten down. */
 const QUIET_WAIT_MS = quick ? 3000 : 20_000
 /** Re-runs allowed per benchmark for jobs disturbed by other processes (BENCH_RETRIES). */
-const retries: RetryBudget = { left: Number(process.env.BENCH_RETRIES ?? 10) }
+const retries: RetryBudget = { left: Number(process.env.BENCH_RETRIES ?? 12), deadline: Date.now() + (quick ? 60_000 : 270_000) }
 /** Sockets a proxy needs beyond 2 per connection: listener, logs, event fds, slack. */
 const PROXY_FD_SLACK = 200
 

@@ -4,18 +4,21 @@ import type { Logger } from 'pino'
 import type { WebSocketServer } from 'ws'
 import type { AppBuild } from '../apps/bundle.js'
 import type { AppStorage } from '../storage/app-storage.js'
-import { AlarmScheduler } from '../storage/alarm-scheduler.js'
+import { ObjectStorage } from './object-storage.js'
 import { ErrorCatalogue } from '../errors.js'
-import { RUNNER_DEFAULTS, type AppManifest, type ObjectAddress, type RunnerToGateway, type WireRequest, type WireResponse } from './runner-protocol.js'
+import { RUNNER_DEFAULTS, type ObjectAddress, type RunnerToGateway, type WireRequest, type WireResponse } from './runner-protocol.js'
 import type { EventDone, RunnerProcess } from './runner-process.js'
 import type { RunnerClient, RunnerPool } from './runner-pool.js'
-import { EventRouter, type AppEvent } from './event-router.js'
+import { EventRouter } from './event-router.js'
 import { SocketTable } from './socket-table.js'
-import { SocketIo, objectFields, type AppUpgradeHooks } from './socket-io.js'
+import { SocketIo, type AppUpgradeHooks } from './socket-io.js'
 import { LocalObjectDirectory, type ObjectDirectory } from './object-directory.js'
 import { OutboundFetch } from './outbound-fetch.js'
 import { RuntimeCounters } from './runtime-counters.js'
 import { answerRpc } from './app-rpc.js'
+import { AppVersions } from './app-versions.js'
+import { fetchEvent, type FetchEventContext } from './fetch-event.js'
+import { logAppLine, logEventOutcome } from './app-logs.js'
 import { toManifest, type AppSiteConfig } from './app-manifest.js'
 import { createAppWss, serveAppRequest, serveAppUpgrade, type FetchResult } from './app-site.js'
 
@@ -30,13 +33,8 @@ export interface AppHostOptions {
   outbound?: OutboundFetch
 }
 
-interface VersionState {
-  manifest: AppManifest
-  /** 'accept'-mode sockets served by this version's isolate: it stays loaded while any is open. */
-  acceptSockets: number
-}
-
 let nextHost = 0
+const STOP_DRAIN_MS = 1_000
 
 /**
  * The gateway side of one app site: its versions (deploy switch), the link to its runner
@@ -52,11 +50,11 @@ export class AppHost implements RunnerClient {
   readonly #counters: RuntimeCounters
   readonly #outbound: OutboundFetch
   readonly #ownsOutbound: boolean
-  readonly #versions = new Map<number, VersionState>()
+  readonly #versions = new AppVersions()
   readonly #sockets: SocketTable
   readonly #router: EventRouter
   readonly #io: SocketIo
-  readonly #alarms: AlarmScheduler
+  readonly #objectStorage: ObjectStorage
   #wss: WebSocketServer
   #runner: RunnerProcess | undefined
   #deploying: Promise<unknown> = Promise.resolve()
@@ -79,7 +77,7 @@ export class AppHost implements RunnerClient {
       counters: this.#counters,
       logger: this.#logger,
       nextEventId: () => this.#pool.nextEventId(),
-      commit: (object, entry) => this.#commit(object, entry),
+      commit: (object, entry) => this.#objectStorage.commit(object, entry),
     }, options.site.app.hibernate_after)
     this.#io = new SocketIo({
       site: () => this.#site.name,
@@ -90,13 +88,16 @@ export class AppHost implements RunnerClient {
       logger: this.#logger,
       limits: () => ({ maxBuffered: this.#site.ws.max_buffered, slowReaderMs: this.#site.ws.slow_reader_timeout }),
       outcome: (entry, what, object) => this.#outcome(entry, what, object),
-      acceptOpened: (version) => { const state = this.#versions.get(version); if (state) state.acceptSockets++ },
-      acceptClosed: (version) => this.#acceptClosed(version),
+      acceptOpened: (version) => this.#versions.acceptOpened(version),
+      acceptClosed: (version) => {
+        this.#versions.acceptClosed(version)
+        this.#unloadIfUnused(version)
+      },
       removed: () => { if (this.#state === 'retiring' && this.#sockets.size === 0) void this.stop() },
     })
-    this.#alarms = new AlarmScheduler((object, retryCount) => this.#fireAlarm(object, retryCount), {
-      logger: this.#logger,
-      onGiveUp: (object) => this.#commitQuietly(object, { alarm: null }),
+    this.#objectStorage = new ObjectStorage({
+      appId: this.appId, site: () => this.#site.name, storage: this.#storage, router: this.#router,
+      counters: this.#counters, logger: this.#logger, outcome: (entry, object) => this.#outcome(entry, 'alarm', object),
     })
     this.#wss = this.#createWss()
   }
@@ -128,7 +129,7 @@ export class AppHost implements RunnerClient {
     }
     this.#state = 'running'
     this.#router.setCurrent(version)
-    this.#alarms.load(this.#storage.pendingAlarms())
+    this.#objectStorage.start()
     this.#logger.info({ site: this.#site.name, app_version: version, runner: this.#runner?.id }, 'app started')
   }
 
@@ -180,29 +181,31 @@ export class AppHost implements RunnerClient {
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return
     this.#state = 'stopped'
-    this.#alarms.stop()
     const { close, message } = ErrorCatalogue.WEDGE_SHUTTING_DOWN
     this.#io.closeWhere(() => true, close, message)
     this.#router.stop('app stopped')
+    // Events already running (webSocketClose handlers of the sockets just closed…) may still commit.
+    await this.#router.drained(STOP_DRAIN_MS)
     const runner = this.#runner
-    if (runner) for (const version of this.#versions.keys()) runner.send({ type: 'unload', appId: this.appId, version })
+    if (runner) for (const version of this.#versions.numbers()) runner.send({ type: 'unload', appId: this.appId, version })
     this.#versions.clear()
     this.#runner = undefined
     this.#pool.release(this.appId)
     this.#wss.close()
+    this.#objectStorage.close()
     if (this.#ownsOutbound) await this.#outbound.close().catch(() => {})
-    this.#storage.close()
   }
 
   /** A fetch event to the stateless Worker (HTTP requests and upgrades of the site). */
   fetch(request: WireRequest): Promise<FetchResult> {
-    return this.#fetchEvent(undefined, request)
+    return fetchEvent(this.#fetchContext(), undefined, request)
   }
 
   // ---- RunnerClient ----
 
   onRunnerEntry(entry: RunnerToGateway, runner: RunnerProcess): void {
-    if (runner !== this.#runner || this.#state === 'stopped') return
+    // While stopping, entries still count: events being drained may read storage or send.
+    if (runner !== this.#runner) return
     switch (entry.type) {
       case 'rpc': return this.#rpc(entry.callId, entry.call, runner)
       case 'ws-send': return this.#io.send(entry.socketIds, entry.data)
@@ -211,7 +214,7 @@ export class AppHost implements RunnerClient {
       case 'auto-response': return this.#setAutoResponse(entry.object, entry.pair)
       case 'instance-evicted': return this.#router.onEvicted(entry.object, entry.version)
       case 'isolate-restarted': return this.#isolateRestarted(entry.version, entry.reason)
-      case 'log': return this.#appLog(entry)
+      case 'log': return logAppLine(this.#logger, this.#site.name, entry)
       default:
     }
   }
@@ -221,10 +224,7 @@ export class AppHost implements RunnerClient {
     this.#router.setRunner(undefined)
     // In-memory listeners of 'accept'-mode sockets died with the runner (1012 service restart).
     this.#io.closeWhere((socket) => socket.mode === 'accept', 1012, 'app restarted')
-    for (const [version, state] of this.#versions) {
-      state.acceptSockets = 0
-      if (version !== this.#router.current) this.#versions.delete(version)
-    }
+    this.#versions.keepOnly(this.#router.current)
     this.#logger.warn({ site: this.#site.name, reason }, 'app runner lost: reloading the app on a new runner')
   }
 
@@ -232,12 +232,12 @@ export class AppHost implements RunnerClient {
     if (this.#state === 'stopped') return
     this.#runner = runner
     this.#router.setRunner(runner)
-    const current = this.#versions.get(this.#router.current)
-    if (!current) return
-    runner.load(current.manifest).then(() => {
-      if (this.#runner === runner) this.#router.markLoaded(current.manifest.version)
+    const manifest = this.#versions.manifest(this.#router.current)
+    if (!manifest) return
+    runner.load(manifest).then(() => {
+      if (this.#runner === runner) this.#router.markLoaded(manifest.version)
     }, (error: unknown) => {
-      this.#logger.error({ err: error, site: this.#site.name, app_version: current.manifest.version }, 'app failed to load on the new runner')
+      this.#logger.error({ err: error, site: this.#site.name, app_version: manifest.version }, 'app failed to load on the new runner')
     })
   }
 
@@ -268,7 +268,7 @@ export class AppHost implements RunnerClient {
     if (!runner) throw new Error('the app runner is restarting; try again')
     if (this.#versions.has(version) && this.#router.isLoaded(version)) return
     const manifest = toManifest(this.#site, build, version)
-    this.#versions.set(version, { manifest, acceptSockets: this.#versions.get(version)?.acceptSockets ?? 0 })
+    this.#versions.set(manifest)
     try {
       await runner.load(manifest)
     } catch (error) {
@@ -278,51 +278,12 @@ export class AppHost implements RunnerClient {
     if (this.#runner === runner) this.#router.markLoaded(version)
   }
 
-  #acceptClosed(version: number): void {
-    const state = this.#versions.get(version)
-    if (!state) return
-    state.acceptSockets = Math.max(0, state.acceptSockets - 1)
-    this.#unloadIfUnused(version)
-  }
-
   #unloadIfUnused(version: number): void {
-    const state = this.#versions.get(version)
-    if (!state || version === this.#router.current || state.acceptSockets > 0) return
+    if (!this.#versions.unused(version, this.#router.current)) return
     this.#versions.delete(version)
     this.#router.markUnloaded(version)
     this.#runner?.send({ type: 'unload', appId: this.appId, version })
     this.#logger.debug({ site: this.#site.name, app_version: version }, 'old app version unloaded')
-  }
-
-  #fetchEvent(object: ObjectAddress | undefined, request: WireRequest): Promise<FetchResult> {
-    return new Promise((resolve) => {
-      let settled = false
-      const settle = (result: FetchResult): void => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        resolve(result)
-      }
-      const timer = setTimeout(() => settle({ failure: 'APP_TIMEOUT' }), this.#site.timeouts.response)
-      let sentVersion = 0
-      const event: AppEvent = {
-        make: (eventId, version, sockets) => {
-          sentVersion = version
-          return { type: 'fetch', eventId, appId: this.appId, version, object, sockets, request }
-        },
-        done: (entry) => {
-          const webSocket = entry.response?.status === 101 ? entry.response.webSocket : undefined
-          if (webSocket) this.#io.bind(webSocket, sentVersion, object)
-          if (entry.limit !== undefined || entry.error !== undefined) this.#outcome(entry, 'fetch', object)
-          if (entry.limit !== undefined) settle({ failure: 'APP_LIMIT' })
-          else if (entry.error !== undefined || !entry.response) settle({ failure: 'APP_ERROR', detail: entry.error })
-          else settle({ response: entry.response })
-        },
-        lost: (reason) => settle({ failure: 'APP_UNAVAILABLE', detail: reason }),
-      }
-      if (!object) return this.#router.toWorker(event)
-      if (!this.#router.toObject(object, event)) settle({ failure: 'OBJECT_OVERLOADED' })
-    })
   }
 
   #rpc(callId: number, call: Parameters<typeof answerRpc>[1], runner: RunnerProcess): void {
@@ -336,59 +297,15 @@ export class AppHost implements RunnerClient {
         storage: this.#storage,
         outbound: this.#outbound,
         counters: this.#counters,
-        classes: () => new Set([...this.#versions.values()].flatMap((state) => state.manifest.durableObjects.map((binding) => binding.className))),
+        classes: () => this.#versions.classes(),
         fetchAllow: () => this.#site.app.fetch_allow,
-        fetchObject: (object, request) => this.#fetchEvent(object, request).then(objectFetchResponse),
+        fetchObject: (object, request) => fetchEvent(this.#fetchContext(), object, request).then(objectFetchResponse),
       }, call)
     } catch (error) {
       return reply(false, error)
     }
     if (result instanceof Promise) result.then((value) => reply(true, value), (error: unknown) => reply(false, error))
     else reply(true, result)
-  }
-
-  #commit(object: ObjectAddress, entry: EventDone): string | undefined {
-    if (this.#state === 'stopped') return 'app stopped before its writes were committed'
-    try {
-      this.#storage.commit(object, { writes: entry.writes, deleteAll: entry.deleteAll, alarm: entry.alarm })
-      this.#counters.storageCommits++
-    } catch (error) {
-      this.#counters.storageErrors++
-      this.#logger.warn({ site: this.#site.name, ...objectFields(object), err: error }, 'storage commit failed: the event\'s writes were dropped')
-      return `storage: ${errorMessage(error)}`
-    }
-    if (entry.alarm !== undefined) this.#alarms.set(object, entry.alarm)
-    return undefined
-  }
-
-  #commitQuietly(object: ObjectAddress, change: { alarm: null }): void {
-    if (this.#state === 'stopped') return
-    try {
-      this.#storage.commit(object, change)
-    } catch (error) {
-      this.#logger.warn({ site: this.#site.name, err: error }, 'could not clear an alarm')
-    }
-  }
-
-  #fireAlarm(object: ObjectAddress, retryCount: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      this.#counters.alarmsFired++
-      const queued = this.#router.toObject(object, {
-        make: (eventId, version, sockets) => ({ type: 'alarm', eventId, appId: this.appId, version, object, sockets, retryCount }),
-        done: (entry) => {
-          const ok = entry.error === undefined && entry.limit === undefined
-          if (!ok) this.#outcome(entry, 'alarm', object)
-          // Cloudflare deletes an alarm that ran successfully unless the handler set a new one.
-          if (ok && entry.alarm === undefined) {
-            const stored = this.#storage.getAlarm(object)
-            if (stored !== null && stored <= Date.now()) this.#commitQuietly(object, { alarm: null })
-          }
-          resolve(ok)
-        },
-        lost: () => resolve(false),
-      })
-      if (!queued) resolve(false)
-    })
   }
 
   #setAutoResponse(object: ObjectAddress, pair: { request: string; response: string } | null): void {
@@ -401,6 +318,10 @@ export class AppHost implements RunnerClient {
     state.autoResponse = { request: pair.request, requestBytes: Buffer.from(pair.request), response: pair.response }
   }
 
+  #outcome(entry: EventDone, what: string, object: ObjectAddress | undefined): void {
+    logEventOutcome(this.#logger, this.#counters, this.#site.name, entry, what, object)
+  }
+
   #isolateRestarted(version: number, reason: string): void {
     this.#counters.isolateRestarts++
     this.#logger.warn({ site: this.#site.name, app_version: version, reason }, 'app isolate restarted: its instances are gone')
@@ -408,18 +329,8 @@ export class AppHost implements RunnerClient {
     this.#io.closeWhere((socket) => socket.mode === 'accept' && socket.version === version, 1012, 'app restarted')
   }
 
-  #outcome(entry: EventDone, what: string, object: ObjectAddress | undefined): void {
-    if (entry.limit !== undefined) {
-      this.#counters.limitKills++
-      this.#logger.warn({ site: this.#site.name, event: what, limit: entry.limit, cpu_ms: entry.cpuMs, ...objectFields(object) }, `app killed: ${entry.limit} limit exceeded`)
-    } else {
-      this.#logger.warn({ site: this.#site.name, event: what, ...objectFields(object), error: entry.error }, `app ${what} handler failed`)
-    }
-  }
-
-  #appLog(entry: Extract<RunnerToGateway, { type: 'log' }>): void {
-    const level = ['debug', 'info', 'warn', 'error'].includes(entry.level) ? entry.level : 'info'
-    this.#logger[level]({ event: 'app_log', site: this.#site.name, app: this.appId, ...objectFields(entry.object) }, String(entry.message).slice(0, 16_384))
+  #fetchContext(): FetchEventContext {
+    return { appId: this.appId, router: this.#router, io: this.#io, timeoutMs: this.#site.timeouts.response, outcome: (entry, what, object) => this.#outcome(entry, what, object) }
   }
 
   #createWss(): WebSocketServer {

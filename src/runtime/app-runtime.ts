@@ -113,7 +113,7 @@ export class AppRuntime {
 
   /** Stops every app and the runners (edge stop). */
   async stop(): Promise<void> {
-    for (const host of this.#hosts.values()) await host.stop()
+    await Promise.all([...this.#hosts.values()].map((host) => host.stop()))
     this.#hosts.clear()
     await this.#pool?.stop()
     await this.#outbound.close().catch(() => {})

@@ -109,7 +109,9 @@ export async function serveAppUpgrade(context: AppSiteContext & { io: SocketIo; 
       context.io.open(record, ws, socket)
     })
     // ws destroys a socket that half-closed meanwhile without calling back.
-    if (!opened) context.io.abandon(record)
+    if (!opened) return context.io.abandon(record)
+    // The ingress paused the socket on arrival; ws has attached its listeners synchronously.
+    socket.resume()
   } catch (error) {
     context.logger.error({ err: error, site: context.site }, 'app upgrade failed')
     writeRawWireResponse(socket, failureResponse('APP_ERROR'))

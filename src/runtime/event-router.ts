@@ -54,6 +54,7 @@ export class EventRouter {
   #current = 0
   #parked: (() => void)[] = []
   #stopped: string | undefined
+  #inflight = 0
   /** How long after its last event an instance may have been evicted (hibernate_after minus a margin). */
   #unsureAfterMs: number
 
@@ -130,14 +131,20 @@ export class EventRouter {
   }
 
   /** Queues an event for an object; false when the object has too many pending (nothing queued). */
-  toObject(address: ObjectAddress, event: AppEvent): boolean {
-    const state = this.#object(address)
+  toObject(address: ObjectAddress, event: AppEvent, key?: string): boolean {
+    const state = this.#object(address, key)
     return state.queue.push({ start: (finish) => this.#send(state, event, finish), fail: (reason) => event.lost(reason) })
   }
 
   /** Sends an event to the stateless Worker. */
   toWorker(event: AppEvent): void {
     this.#send(undefined, event, noop)
+  }
+
+  /** Resolves when no event is in flight (or after `timeoutMs`): their writes can still commit. */
+  async drained(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs
+    while (this.#inflight > 0 && this.#runner?.alive && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
   }
 
   /** The app stops: parked and later events are lost with `reason`. */
@@ -170,8 +177,10 @@ export class EventRouter {
     }
     const entry = event.make(this.#options.nextEventId(), version, sockets)
     this.#options.counters.eventsSent++
+    this.#inflight++
     runner.dispatch(entry, {
       done: (done) => {
+        this.#inflight--
         if (state) {
           if (done.limit) state.liveVersion = undefined
           const failure = (done.writes?.length || done.deleteAll || done.alarm !== undefined) ? this.#options.commit(state.address, done) : undefined
@@ -182,6 +191,7 @@ export class EventRouter {
         if (state) this.#collect(state)
       },
       lost: (reason) => {
+        this.#inflight--
         this.#options.counters.eventsLost++
         if (state) state.liveVersion = undefined
         finish()
@@ -198,8 +208,7 @@ export class EventRouter {
     for (const retry of parked) retry()
   }
 
-  #object(address: ObjectAddress): ObjectState {
-    const key = objectKey(address)
+  #object(address: ObjectAddress, key = objectKey(address)): ObjectState {
     let state = this.#objects.get(key)
     if (state) return state
     state = { key, address, queue: new ObjectQueue({ paused: true }), liveVersion: undefined, lastSentAt: 0, autoResponse: undefined }

@@ -150,7 +150,7 @@ export class RunnerPool {
     })
     const runner = new RunnerProcess(id, child, {
       entry: (from, entry) => this.#route(from, entry),
-      exit: (gone, reason) => this.#onExit(gone, reason),
+      exit: (gone, reason, lostEvents) => this.#onExit(gone, reason, lostEvents),
       error: (from, error) => this.#logger.error({ err: error, runner: from.id }, 'runner entry failed'),
     })
     if (child.stdout) pipeLines(child.stdout, (line) => this.#logger.info({ runner: id, pid: child.pid }, line))
@@ -173,7 +173,7 @@ export class RunnerPool {
       const limit = this.#answered.has(runner) ? this.#timeoutMs : STARTUP_GRACE_MS
       if (now - runner.lastPongAt > limit) {
         this.#logger.warn({ runner: runner.id, pid: runner.pid, silent_ms: Math.round(now - runner.lastPongAt), apps: [...runner.apps] }, 'runner stopped answering pings: killing it')
-        runner.kill('SIGKILL')
+        runner.terminate('killed: no pong within the heartbeat timeout')
       } else {
         runner.ping()
       }
@@ -208,13 +208,14 @@ export class RunnerPool {
     }
   }
 
-  #onExit(runner: RunnerProcess, reason: string): void {
+  #onExit(runner: RunnerProcess, reason: string, lostEvents: number): void {
     if (this.#stopping) return
     this.#counters.runnerRestarts++
     const now = performance.now()
     this.#deaths = [...this.#deaths.filter((at) => now - at < CRASH_WINDOW_MS), now]
     const apps = [...runner.apps]
-    this.#logger.warn({ runner: runner.id, pid: runner.pid, reason, apps }, 'runner died: replacing it')
+    // Events in flight are failed: fetches answered 503, client messages dropped (counted).
+    this.#logger.warn({ runner: runner.id, pid: runner.pid, reason, apps, lost_events: lostEvents }, 'runner died: replacing it')
     if (this.#spare === runner) {
       this.#spare = undefined
       this.#later(() => { if (this.#config.spare && !this.#spare) this.#spare = this.#fork() })

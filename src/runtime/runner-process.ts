@@ -14,8 +14,8 @@ export interface InflightEvent {
 export interface RunnerProcessHandlers {
   /** Every entry that is not an answer the process itself tracks (event-done, loaded, pong). */
   entry(runner: RunnerProcess, entry: RunnerToGateway): void
-  /** Called once when the process is gone, after its in-flight work was failed. */
-  exit(runner: RunnerProcess, reason: string): void
+  /** Called once when the process is gone, after its `lostEvents` in-flight events were failed. */
+  exit(runner: RunnerProcess, reason: string, lostEvents: number): void
   error(runner: RunnerProcess, error: unknown): void
 }
 
@@ -103,6 +103,15 @@ export class RunnerProcess {
     if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill(signal)
   }
 
+  /**
+   * SIGKILLs the process and treats it as gone now, without waiting for its exit event:
+   * nothing more is sent to it, so no event is lost between the decision and the exit.
+   */
+  terminate(reason: string): void {
+    this.kill('SIGKILL')
+    this.#gone(reason)
+  }
+
   /** Resolves when the process has exited (at once if it already has). */
   exited(): Promise<void> {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null) return Promise.resolve()
@@ -177,6 +186,6 @@ export class RunnerProcess {
         this.#handlers.error(this, error)
       }
     }
-    this.#handlers.exit(this, reason)
+    this.#handlers.exit(this, reason, inflight.length)
   }
 }

@@ -1,7 +1,6 @@
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { WebSocket } from 'ws'
-import { ErrorCatalogue } from '../errors.js'
 import { RUNNER_DEFAULTS, type ObjectAddress, type WireResponse } from './runner-protocol.js'
 import type { EventDone } from './runner-process.js'
 import type { AppEvent, EventRouter } from './event-router.js'
@@ -9,6 +8,7 @@ import type { AppSocket, SocketTable } from './socket-table.js'
 import type { RuntimeCounters } from './runtime-counters.js'
 import { RuntimeErrors } from './runtime-errors.js'
 import { frameMessage } from './frame-fanout.js'
+import { SocketWriter } from './socket-writer.js'
 
 /** How the ingress follows one app WebSocket: registry and admission (see app-site.ts). */
 export interface AppUpgradeHooks {
@@ -40,8 +40,6 @@ export interface SocketIoOptions {
 
 /** Frames the app sends before the handshake completes are kept, up to this many. */
 const MAX_EARLY_MESSAGES = 1_000
-/** A reader this many times over max_buffered is closed at once, not after the timeout. */
-const HARD_BUFFER_FACTOR = 64
 
 /**
  * The gateway's client sockets of one app: binding at the handshake, client messages to
@@ -51,9 +49,11 @@ const HARD_BUFFER_FACTOR = 64
 export class SocketIo {
   readonly #o: SocketIoOptions
   readonly #hooks = new Map<string, AppUpgradeHooks>()
+  readonly #writer: SocketWriter
 
   constructor(options: SocketIoOptions) {
     this.#o = options
+    this.#writer = new SocketWriter(options.counters, options.limits, (socket, code, reason) => this.#closeFromEdge(socket, code, reason))
   }
 
   /** A pending socket for an upgrade the app is about to see. */
@@ -95,7 +95,7 @@ export class SocketIo {
     const early = socket.early
     socket.early = undefined
     if (early) {
-      for (const data of early.data) this.#write(socket, frameMessage(data))
+      for (const data of early.data) this.#writer.write(socket, frameMessage(data))
       if (early.close) this.closeFromApp(socket.id, early.close.code, early.close.reason)
     }
   }
@@ -122,7 +122,7 @@ export class SocketIo {
       if (!socket) continue
       if (socket.state === 'open') {
         frame ??= frameMessage(data)
-        this.#write(socket, frame)
+        this.#writer.write(socket, frame)
       } else if (socket.state === 'pending') {
         socket.early ??= { data: [] }
         if (socket.early.data.length < MAX_EARLY_MESSAGES) socket.early.data.push(data)
@@ -172,34 +172,17 @@ export class SocketIo {
     socket.ws.close(code, reason)
   }
 
-  #write(socket: AppSocket, frame: Buffer): void {
-    const ws = socket.ws
-    if (!ws || ws.readyState !== WebSocket.OPEN || !socket.raw) return
-    socket.raw.write(frame)
-    socket.messagesOut++
-    socket.bytesOut += frame.length
-    this.#o.counters.messagesOut++
-    const buffered = socket.raw.writableLength
-    const { maxBuffered, slowReaderMs } = this.#o.limits()
-    if (buffered <= maxBuffered) {
-      socket.overSince = 0
-      return
-    }
-    const now = performance.now()
-    if (socket.overSince === 0) socket.overSince = now
-    if (buffered > maxBuffered * HARD_BUFFER_FACTOR || now - socket.overSince > slowReaderMs) {
-      this.#closeFromEdge(socket, ErrorCatalogue.WEDGE_SLOW_CONSUMER.close, ErrorCatalogue.WEDGE_SLOW_CONSUMER.message)
-    }
-  }
-
   #onMessage(socket: AppSocket, data: Buffer, isBinary: boolean): void {
+    // After the edge or the app sent its Close frame, ws still delivers what the client had
+    // in flight (RFC 6455 §5.5.1 lets an endpoint discard it): the app has let go of the socket.
+    if (socket.ws?.readyState !== WebSocket.OPEN) return
     socket.messagesIn++
     socket.bytesIn += data.length
     this.#o.counters.messagesIn++
     if (socket.mode === 'hibernate' && !isBinary) {
       const pair = this.#o.router.existingObject(socket.objectKey)?.autoResponse
       if (pair && data.equals(pair.requestBytes)) {
-        this.#write(socket, frameMessage(pair.response))
+        this.#writer.write(socket, frameMessage(pair.response))
         socket.autoResponseAt = Date.now()
         this.#o.counters.autoResponses++
         return
@@ -213,13 +196,19 @@ export class SocketIo {
 
   #onError(socket: AppSocket, error: Error): void {
     if (socket.state !== 'open') return
+    // ws closed the socket for a protocol violation and stops reading, so its close event
+    // says 1006: remember the code it sent (RFC 6455 §7.4.1) for the log and the app.
+    socket.violation ??= violationCode((error as Error & { code?: string }).code)
+    socket.closedBy ??= 'edge'
     this.#dispatch(socket, 'ws-error', (eventId, version, sockets) => ({
       type: 'ws-error', eventId, appId: this.#o.appId, version, object: socket.object, sockets, socketId: socket.id, message: error.message,
     }), () => {})
   }
 
-  #onClose(socket: AppSocket, code: number, reason: string): void {
+  #onClose(socket: AppSocket, closeCode: number, closeReason: string): void {
     if (socket.state === 'closed') return
+    const code = socket.violation ?? closeCode
+    const reason = socket.violation ? closeReason || 'protocol violation' : closeReason
     socket.state = 'closed'
     socket.closedBy ??= 'client'
     this.#o.counters.socketsClosed++
@@ -231,7 +220,7 @@ export class SocketIo {
       messages_in: socket.messagesIn, messages_out: socket.messagesOut, bytes_in: socket.bytesIn, bytes_out: socket.bytesOut,
       close_code: code, close_reason: reason || undefined, closed_by: socket.closedBy,
     }, 'websocket closed')
-    this.#deliverClose(socket, code, reason, code !== 1006)
+    this.#deliverClose(socket, code, reason, code !== 1006 && socket.violation === undefined)
   }
 
   /** Tells the app the socket closed; the record goes once the app has seen it. */
@@ -260,7 +249,7 @@ export class SocketIo {
       lost,
     }
     if (!socket.object) return this.#o.router.toWorker(event)
-    if (this.#o.router.toObject(socket.object, event)) return
+    if (this.#o.router.toObject(socket.object, event, socket.objectKey)) return
     // The object has too many events pending: this client is shed (RFC 6455 §7.4.1 1013).
     lost()
     if (what === 'ws-message') {
@@ -269,6 +258,17 @@ export class SocketIo {
     } else {
       done()
     }
+  }
+}
+
+/** The close code ws sent for one of its receiver errors (ws lib/receiver.js). */
+function violationCode(code: string | undefined): number {
+  switch (code) {
+    case 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH':
+    case 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH': return 1009
+    case 'WS_ERR_INVALID_UTF8': return 1007
+    case 'WS_ERR_TOO_MANY_BUFFERED_PARTS': return 1008
+    default: return 1002
   }
 }
 

@@ -30,6 +30,10 @@ export interface AppSocket {
   /** What the app sent or asked before the handshake completed. */
   early: { data: (string | Uint8Array)[]; close?: { code: number; reason: string } } | undefined
   closedBy: 'client' | 'app' | 'edge' | undefined
+  /** The close code the edge sent for a client's protocol violation (1002, 1007, 1009). */
+  violation: number | undefined
+  /** The SocketIo tick of the last write (coalescing writes within one tick). */
+  writeTick: number
   /** performance.now() when the socket's write buffer went over the limit, else 0. */
   overSince: number
   messagesIn: number
@@ -69,7 +73,7 @@ export class SocketTable {
       startedAt: Date.now(),
       mode: 'pending', state: 'pending', object: undefined, objectKey: '', version: 0,
       tags: [], attachment: null, protocol: '', autoResponseAt: null,
-      ws: undefined, raw: undefined, early: undefined, closedBy: undefined, overSince: 0,
+      ws: undefined, raw: undefined, early: undefined, closedBy: undefined, violation: undefined, writeTick: 0, overSince: 0,
       messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0,
     }
     this.#sockets.set(socket.id, socket)

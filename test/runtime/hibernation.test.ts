@@ -72,6 +72,7 @@ test('two clients chat through a Durable Object room on the Hibernation API', as
   // Another room does not hear this one.
   const carol = await Client.open(t, `${edge.wsUrl}/other?name=carol`)
   alice.send('still here')
+  assert.equal(await alice.next(), 'alice: still here')
   assert.equal(await bob.next(), 'alice: still here')
   assert.ok(await carol.silentFor(200))
   await bob.close()
@@ -138,4 +139,16 @@ test('the auto-response pair is answered by the edge without waking the object',
   assert.equal(appLogs(edge, 'chat').filter((line) => line.includes('room constructed')).length, constructed, 'no constructor ran')
   const after = JSON.parse(await alice.ask('stats')) as { instance: string }
   assert.notEqual(after.instance, first.instance)
+})
+
+test('a graceful stop closes app sockets with 1001', async (t) => {
+  const app = tempApp(t, { 'room.js': ROOM_APP })
+  const edge = await startAppEdge(t, app.dataDir, [roomSite(app.file('room.js'))])
+  const alice = await Client.open(t, `${edge.wsUrl}/lobby?name=alice`)
+  assert.equal(await alice.ask('hi'), 'alice: hi')
+  assert.equal(edge.edge.connections.size, 1, 'the socket is in the connection registry')
+  await edge.stop(0)
+  const closed = await alice.closed
+  assert.equal(closed.code, 1001)
+  assert.equal(edge.edge.connections.size, 0)
 })

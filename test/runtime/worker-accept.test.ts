@@ -104,3 +104,13 @@ test('a request body over 32 MiB is refused with 413', async (t) => {
   })
   assert.equal(status, 413)
 })
+
+test('a client message over app.max_message_size closes the socket with 1009', async (t) => {
+  const app = tempApp(t, { 'worker.js': WORKER_APP })
+  const edge = await startAppEdge(t, app.dataDir, [{ name: 'worker', app: { main: app.file('worker.js'), max_message_size: '1KiB' } }])
+  const client = await Client.open(t, `${edge.wsUrl}/socket`)
+  assert.equal(await client.ask('x'.repeat(1024)), `echo 1: ${'x'.repeat(1024)}`)
+  client.send('x'.repeat(1025))
+  assert.equal((await client.closed).code, 1009)
+  await waitFor(() => appLogs(edge, 'worker').some((line) => line.includes('worker socket closed 1009')), 3000, 'the app to hear the close')
+})

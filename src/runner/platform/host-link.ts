@@ -3,9 +3,12 @@
  * the global object), the output buffer of the current call, host-side RPCs and the
  * "current owner" (the object instance whose code is running synchronously right now).
  */
-import type { HostOp, IsolateOutput, IsolateRpcCall } from '../isolate-messages.js'
+import { OUTPUT, type HostOp, type IsolateOutput, type IsolateRpcCall } from '../isolate-messages.js'
 
 type HostFunction = (op: HostOp, ...args: unknown[]) => unknown
+
+/** Captured before app code runs: the app may replace Date.now, the platform's clock stays. */
+export const now: () => number = Date.now.bind(Date)
 
 let hostFunction: HostFunction = () => {
   throw new Error('platform not set up')
@@ -47,19 +50,26 @@ export function runAs<T>(owner: Owner, fn: () => T): T {
   }
 }
 
-let out: IsolateOutput[] = []
-/** Identity of the buffer behind the last ws-send, to merge fan-out sends of one message. */
+/** The flat output records of the current call (see OUTPUT in isolate-messages.ts). */
+let out: unknown[] = []
+/** Index of the last send record, and the identity of the buffer it came from. */
+let lastSend = -1
 let lastSendSource: unknown = undefined
 
-/** Starts the output buffer of a new call into the isolate. */
-export function beginOutputs(): IsolateOutput[] {
-  out = []
-  lastSendSource = undefined
+/** Starts the output of a new call; slots 0 and 1 are the dispatch header. */
+export function beginOutputs(): unknown[] {
+  out = [0, 0]
+  lastSend = -1
   return out
 }
 
 export function emit(entry: IsolateOutput): void {
-  out.push(entry)
+  out.push(OUTPUT.entry, entry)
+}
+
+/** An event-done with nothing but its id (the common case). */
+export function emitDone(eventId: number): void {
+  out.push(OUTPUT.done, eventId)
 }
 
 /**
@@ -68,15 +78,18 @@ export function emit(entry: IsolateOutput): void {
  * is merged, which keeps every socket's message order.
  */
 export function emitSend(socketId: string, data: string | Uint8Array, source: unknown): void {
-  const last = out[out.length - 1]
-  if (last !== undefined && last.type === 'ws-send') {
-    if (typeof data === 'string' ? last.data === data : source === lastSendSource && sameBytes(last.data, data)) {
-      last.socketIds.push(socketId)
+  if (lastSend === out.length - 3) {
+    const last = out[lastSend + 2] as string | Uint8Array
+    if (typeof data === 'string' ? last === data : source === lastSendSource && sameBytes(last, data)) {
+      const ids = out[lastSend + 1] as string | string[]
+      if (typeof ids === 'string') out[lastSend + 1] = [ids, socketId]
+      else ids.push(socketId)
       return
     }
   }
-  out.push({ type: 'ws-send', socketIds: [socketId], data })
+  lastSend = out.length
   lastSendSource = source
+  out.push(OUTPUT.send, socketId, data)
 }
 
 function sameBytes(a: string | Uint8Array, b: Uint8Array): boolean {

@@ -3,13 +3,13 @@
  * order), its storage buffer and its output gate (ws-send/ws-close issued while writes are
  * uncommitted are held until the event's `event-done` has been emitted).
  */
-import { emit, runAs } from './host-link.js'
+import { runAs, now } from './host-link.js'
 import { StorageBuffer, type Snapshot } from './storage-buffer.js'
 import type { SocketHolder, WebSocket } from './websocket.js'
 import type { StorageOwner } from './storage.js'
-import type { EventEntry, IsolateOutput } from '../isolate-messages.js'
+import type { EventEntry } from '../isolate-messages.js'
 import type { ObjectAddress } from '../../runtime/runner-protocol.js'
-import { describeError, type Outcome } from './outcome.js'
+import { describeError, emitEventDone, type Outcome } from './outcome.js'
 
 export type EventRunner = (instance: ObjectInstance, event: EventEntry) => Outcome | Promise<Outcome>
 
@@ -28,7 +28,7 @@ export class ObjectInstance implements SocketHolder, StorageOwner {
   readonly socketsById = new Map<string, WebSocket>()
   /** The app's object (set after its constructor ran). */
   object: Record<string, unknown> | null = null
-  lastActive = Date.now()
+  lastActive = now()
   #queue: EventEntry[] = []
   #running = false
   #pumping = false
@@ -122,16 +122,13 @@ export class ObjectInstance implements SocketHolder, StorageOwner {
     // After an alarm the gateway clears it unless the handler set a new one.
     if (event.type === 'alarm') this.buffer.alarmCache = undefined
     const drained = this.buffer.drain()
-    const done: Extract<IsolateOutput, { type: 'event-done' }> = { type: 'event-done', eventId: event.eventId, ...drained }
-    if (outcome.response !== undefined) done.response = outcome.response
-    if (outcome.error !== undefined) done.error = outcome.error
-    emit(done)
+    emitEventDone(event.eventId, outcome, drained)
     const held = this.#held
     this.#held = []
     for (const action of held) action()
     outcome.afterDone?.()
     this.#running = false
-    this.lastActive = Date.now()
+    this.lastActive = now()
     this.#pump()
   }
 }

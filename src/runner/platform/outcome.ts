@@ -4,14 +4,29 @@ import { utf8Encode } from './bytes.js'
 import { headersToWire } from './headers.js'
 import { Response, responseToWire } from './response.js'
 import { bindSocket, coreOf } from './websocket.js'
-import type { WebSocket } from './websocket.js'
+import type { SocketHolder, WebSocket } from './websocket.js'
 import type { WireResponse } from '../../runtime/runner-protocol.js'
+import type { IsolateOutput } from '../isolate-messages.js'
+import { emit, emitDone } from './host-link.js'
+import type { Drained } from './storage-buffer.js'
 
 export interface Outcome {
   response?: WireResponse
   error?: string
   /** Runs right after `event-done` is emitted (binding an accepted socket to its id). */
   afterDone?: () => void
+}
+
+/** Emits an event's `event-done` (the short record when it carries nothing). */
+export function emitEventDone(eventId: number, outcome: Outcome, drained: Drained = {}): void {
+  if (outcome.response === undefined && outcome.error === undefined && drained.writes === undefined && drained.deleteAll === undefined && drained.alarm === undefined) {
+    emitDone(eventId)
+    return
+  }
+  const done: Extract<IsolateOutput, { type: 'event-done' }> = { type: 'event-done', eventId, ...drained }
+  if (outcome.response !== undefined) done.response = outcome.response
+  if (outcome.error !== undefined) done.error = outcome.error
+  emit(done)
 }
 
 export function describeError(error: unknown): string {
@@ -38,7 +53,7 @@ export type SocketRegistrar = (ws: WebSocket, socketId: string) => void
  * The wire response of a fetch handler. A 101 must carry the client end of a pair whose
  * server end was accepted; the server end is bound to the request's upgrade socket id.
  */
-export function responseOutcome(value: unknown, upgradeSocketId: string | undefined, register: SocketRegistrar): Outcome | Promise<Outcome> {
+export function responseOutcome(value: unknown, upgradeSocketId: string | undefined, register: SocketRegistrar, instance?: SocketHolder): Outcome | Promise<Outcome> {
   if (!(value instanceof Response)) throw new TypeError('The handler did not return a Response')
   const webSocket = value.webSocket
   if (webSocket === null) return after(wireOf(value), (response) => ({ response }))
@@ -51,6 +66,8 @@ export function responseOutcome(value: unknown, upgradeSocketId: string | undefi
   if (core.mode === 'pending') throw new TypeError('The server end of the WebSocketPair was never accepted (call accept() or ctx.acceptWebSocket())')
   if (upgradeSocketId === undefined) throw new TypeError('A 101 response with a webSocket answers only a WebSocket upgrade request')
   if (core.socketId !== null) throw new TypeError('This WebSocket was already returned in a response')
+  // accept() after an await could not tell which object ran it; the event that returns it can.
+  if (core.mode === 'accept' && core.owner === null && instance !== undefined) core.owner = instance
   const protocol = value.headers.get('sec-websocket-protocol') ?? ''
   const response: WireResponse = { status: 101, headers: headersToWire(value.headers), body: null }
   if (value.statusText !== '') response.statusText = value.statusText
