@@ -3,13 +3,8 @@ import type { AppConfig } from '../config/app-schema.js'
 import type { AppBuild } from '../apps/bundle.js'
 import type { AppManifest } from './runner-protocol.js'
 
-/** A site served by an app instead of origins (`app:` until the lead wires it into siteSchema). */
+/** A site served by an app instead of origins. */
 export type AppSiteConfig = SiteConfig & { app: AppConfig }
-
-/** The site's app config, or undefined for proxy and builtin sites. */
-export function appOf(site: SiteConfig): AppConfig | undefined {
-  return (site as SiteConfig & { app?: AppConfig }).app
-}
 
 const MIB = 1024 * 1024
 

@@ -7,7 +7,7 @@ import { VersionStore } from '../apps/version-store.js'
 import { openSqliteStorage } from '../storage/app-storage.js'
 import type { AppsController } from '../admin/apps-controller.js'
 import { AppHost } from './app-host.js'
-import { appOf, type AppSiteConfig } from './app-manifest.js'
+import type { AppSiteConfig } from './app-manifest.js'
 import { RunnerPool } from './runner-pool.js'
 import { RuntimeCounters } from './runtime-counters.js'
 import { OutboundFetch } from './outbound-fetch.js'
@@ -93,7 +93,7 @@ export class AppRuntime {
    * deployed; when that fails the running version stays and the error is logged.
    */
   async reconfigure(host: AppHost, site: SiteConfig): Promise<void> {
-    const app = appOf(site)
+    const app = site.app
     if (!app) return
     const next = site as AppSiteConfig
     const changed = JSON.stringify(host.site.app) !== JSON.stringify(app)
