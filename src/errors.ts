@@ -33,6 +33,14 @@ export const ErrorCatalogue = {
   WEDGE_IDLE_TIMEOUT: { status: 408, close: 1001, message: 'Connection idle too long' },
   WEDGE_SHUTTING_DOWN: { status: 503, close: 1001, message: 'Edge is shutting down' },
   WEDGE_INTERNAL: { status: 500, close: 1011, message: 'Internal edge error' },
+  // Origin-less apps
+  WEDGE_APP_ERROR: { status: 500, close: 1011, message: 'The app failed to handle the request' },
+  WEDGE_APP_LIMIT: { status: 503, close: 1011, message: 'The app exceeded its resource limits' },
+  WEDGE_APP_UNAVAILABLE: { status: 503, close: 1012, message: 'The app is restarting' },
+  WEDGE_APP_TIMEOUT: { status: 504, close: 1011, message: 'The app did not answer in time' },
+  WEDGE_APP_RESTARTED: { status: 503, close: 1012, message: 'app restarted' },
+  WEDGE_OBJECT_OVERLOADED: { status: 503, close: 1013, message: 'object overloaded' },
+  WEDGE_REQUEST_TOO_LARGE: { status: 413, close: 1009, message: 'Request body exceeds 32 MiB' },
 } as const
 
 export type ErrorCode = keyof typeof ErrorCatalogue

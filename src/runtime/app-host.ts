@@ -223,7 +223,7 @@ export class AppHost implements RunnerClient {
     this.#runner = undefined
     this.#router.setRunner(undefined)
     // In-memory listeners of 'accept'-mode sockets died with the runner (1012 service restart).
-    this.#io.closeWhere((socket) => socket.mode === 'accept', 1012, 'app restarted')
+    this.#io.closeWhere((socket) => socket.mode === 'accept', ErrorCatalogue.WEDGE_APP_RESTARTED.close, ErrorCatalogue.WEDGE_APP_RESTARTED.message)
     this.#versions.keepOnly(this.#router.current)
     this.#logger.warn({ site: this.#site.name, reason }, 'app runner lost: reloading the app on a new runner')
   }
@@ -326,7 +326,7 @@ export class AppHost implements RunnerClient {
     this.#counters.isolateRestarts++
     this.#logger.warn({ site: this.#site.name, app_version: version, reason }, 'app isolate restarted: its instances are gone')
     this.#router.forgetInstances(version)
-    this.#io.closeWhere((socket) => socket.mode === 'accept' && socket.version === version, 1012, 'app restarted')
+    this.#io.closeWhere((socket) => socket.mode === 'accept' && socket.version === version, ErrorCatalogue.WEDGE_APP_RESTARTED.close, ErrorCatalogue.WEDGE_APP_RESTARTED.message)
   }
 
   #fetchContext(): FetchEventContext {

@@ -4,13 +4,13 @@ import type { Logger } from 'pino'
 import { WebSocketServer } from 'ws'
 import type { WireRequest, WireResponse } from './runner-protocol.js'
 import type { SocketIo, AppUpgradeHooks } from './socket-io.js'
-import { RuntimeErrors, type RuntimeErrorCode } from './runtime-errors.js'
+import { ErrorCatalogue, type ErrorCode } from '../errors.js'
 import { readBody, textResponse, toWireRequest, validStatus, writeRawWireResponse, writeWireResponse } from './wire-http.js'
 
 export type { AppUpgradeHooks }
 
 /** The answer to a fetch event: the app's response, or why there is none. */
-export type FetchResult = { response: WireResponse } | { failure: RuntimeErrorCode; detail?: string | undefined }
+export type FetchResult = { response: WireResponse } | { failure: ErrorCode; detail?: string | undefined }
 
 export interface AppSiteContext {
   site: string
@@ -59,19 +59,19 @@ export async function serveAppRequest(context: AppSiteContext, req: IncomingMess
     const body = await readBody(req)
     if (body === 'too-large') {
       res.shouldKeepAlive = false
-      return writeWireResponse(res, failureResponse('REQUEST_TOO_LARGE'), req.method ?? 'GET')
+      return writeWireResponse(res, failureResponse('WEDGE_REQUEST_TOO_LARGE'), req.method ?? 'GET')
     }
     const result = await context.fetch(toWireRequest(req, proto, body))
     if (res.destroyed || res.headersSent) return
     let response = 'response' in result ? result.response : failureResponse(result.failure)
     if (!validStatus(response.status)) {
       context.logger.warn({ site: context.site, status: response.status }, 'app answered an HTTP request with an invalid status')
-      response = failureResponse('APP_ERROR')
+      response = failureResponse('WEDGE_APP_ERROR')
     }
     writeWireResponse(res, response, req.method ?? 'GET')
   } catch (error) {
     context.logger.error({ err: error, site: context.site }, 'app request failed')
-    if (!res.headersSent && !res.destroyed) writeWireResponse(res, failureResponse('APP_ERROR'), 'GET')
+    if (!res.headersSent && !res.destroyed) writeWireResponse(res, failureResponse('WEDGE_APP_ERROR'), 'GET')
     else res.destroy()
   }
 }
@@ -94,12 +94,12 @@ export async function serveAppUpgrade(context: AppSiteContext & { io: SocketIo; 
     }
     const response = result.response
     if (response.status !== 101) {
-      writeRawWireResponse(socket, validStatus(response.status) ? response : failureResponse('APP_ERROR'))
+      writeRawWireResponse(socket, validStatus(response.status) ? response : failureResponse('WEDGE_APP_ERROR'))
       return context.io.abandon(record)
     }
     if (response.webSocket?.socketId !== record.id || record.mode === 'pending') {
       context.logger.warn({ site: context.site }, 'app answered an upgrade with 101 but not with the request\'s WebSocket')
-      writeRawWireResponse(socket, failureResponse('APP_ERROR'))
+      writeRawWireResponse(socket, failureResponse('WEDGE_APP_ERROR'))
       return context.io.abandon(record)
     }
     ;(req as TaggedRequest)[HANDSHAKE] = handshakeChoice(response)
@@ -114,7 +114,7 @@ export async function serveAppUpgrade(context: AppSiteContext & { io: SocketIo; 
     socket.resume()
   } catch (error) {
     context.logger.error({ err: error, site: context.site }, 'app upgrade failed')
-    writeRawWireResponse(socket, failureResponse('APP_ERROR'))
+    writeRawWireResponse(socket, failureResponse('WEDGE_APP_ERROR'))
     context.io.abandon(record)
   }
 }
@@ -130,7 +130,7 @@ function handshakeChoice(response: WireResponse): HandshakeChoice {
   return { protocol, headers }
 }
 
-function failureResponse(code: RuntimeErrorCode): WireResponse {
-  const entry = RuntimeErrors[code]
+function failureResponse(code: ErrorCode): WireResponse {
+  const entry = ErrorCatalogue[code]
   return textResponse(entry.status, entry.message, `WEDGE_${code}`)
 }

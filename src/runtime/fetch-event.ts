@@ -27,7 +27,7 @@ export function fetchEvent(context: FetchEventContext, object: ObjectAddress | u
       clearTimeout(timer)
       resolve(result)
     }
-    const timer = setTimeout(() => settle({ failure: 'APP_TIMEOUT' }), context.timeoutMs)
+    const timer = setTimeout(() => settle({ failure: 'WEDGE_APP_TIMEOUT' }), context.timeoutMs)
     let sentVersion = 0
     const event: AppEvent = {
       make: (eventId, version, sockets) => {
@@ -38,13 +38,13 @@ export function fetchEvent(context: FetchEventContext, object: ObjectAddress | u
         const webSocket = entry.response?.status === 101 ? entry.response.webSocket : undefined
         if (webSocket) context.io.bind(webSocket, sentVersion, object)
         if (entry.limit !== undefined || entry.error !== undefined) context.outcome(entry, 'fetch', object)
-        if (entry.limit !== undefined) settle({ failure: 'APP_LIMIT' })
-        else if (entry.error !== undefined || !entry.response) settle({ failure: 'APP_ERROR', detail: entry.error })
+        if (entry.limit !== undefined) settle({ failure: 'WEDGE_APP_LIMIT' })
+        else if (entry.error !== undefined || !entry.response) settle({ failure: 'WEDGE_APP_ERROR', detail: entry.error })
         else settle({ response: entry.response })
       },
-      lost: (reason) => settle({ failure: 'APP_UNAVAILABLE', detail: reason }),
+      lost: (reason) => settle({ failure: 'WEDGE_APP_UNAVAILABLE', detail: reason }),
     }
     if (!object) context.router.toWorker(event)
-    else if (!context.router.toObject(object, event)) settle({ failure: 'OBJECT_OVERLOADED' })
+    else if (!context.router.toObject(object, event)) settle({ failure: 'WEDGE_OBJECT_OVERLOADED' })
   })
 }

@@ -6,7 +6,7 @@ import type { EventDone } from './runner-process.js'
 import type { AppEvent, EventRouter } from './event-router.js'
 import type { AppSocket, SocketTable } from './socket-table.js'
 import type { RuntimeCounters } from './runtime-counters.js'
-import { RuntimeErrors } from './runtime-errors.js'
+import { ErrorCatalogue } from '../errors.js'
 import { frameMessage } from './frame-fanout.js'
 import { SocketWriter } from './socket-writer.js'
 
@@ -254,7 +254,7 @@ export class SocketIo {
     lost()
     if (what === 'ws-message') {
       this.#o.counters.overloadCloses++
-      this.#closeFromEdge(socket, RuntimeErrors.OBJECT_OVERLOADED.close, RuntimeErrors.OBJECT_OVERLOADED.message)
+      this.#closeFromEdge(socket, ErrorCatalogue.WEDGE_OBJECT_OVERLOADED.close, ErrorCatalogue.WEDGE_OBJECT_OVERLOADED.message)
     } else {
       done()
     }
