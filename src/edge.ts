@@ -9,6 +9,7 @@ import { Listener, siteSecureContexts } from './ingress/listener.js'
 import { handleUpgrade, type IngressContext, type SiteRoute } from './ingress/upgrade-handler.js'
 import { handleRequest } from './ingress/request-handler.js'
 import { AppRuntime } from './runtime/app-runtime.js'
+import { AdminServer } from './admin/admin-server.js'
 import type { AppSiteConfig } from './runtime/app-manifest.js'
 
 export interface EdgeOptions {
@@ -19,6 +20,8 @@ export interface EdgeOptions {
 
 export interface EdgeAddresses {
   listeners: { host: string; port: number; tls: boolean }[]
+  /** The admin API, when `admin` is configured. */
+  admin?: { host: string; port: number }
 }
 
 export interface Edge {
@@ -49,6 +52,7 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
   const counters = new EdgeCounters()
   let stopping = false
   let bound: EdgeAddresses = { listeners: [] }
+  let admin: AdminServer | undefined
   const apps = new AppRuntime({ dataDir: initialConfig.data_dir, runtime: initialConfig.runtime, logger })
 
   const ingress: IngressContext = {
@@ -122,6 +126,11 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
         logger.info({ address: `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`, tls: listener.proto === 'https' }, 'listening')
       }
       bound = { listeners: addresses }
+      if (config.admin) {
+        admin = new AdminServer({ listen: config.admin.listen, controller: apps.controller, logger })
+        bound.admin = await admin.listen()
+        logger.info({ address: `${bound.admin.host}:${bound.admin.port}` }, 'admin listening')
+      }
       return bound
     },
     async reload(next) {
@@ -149,6 +158,7 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
       await closed
       for (const runtime of sites.values()) await runtime.retire()
       await apps.stop()
+      await admin?.close()
       logger.info('stopped')
     },
     addresses: () => bound,

@@ -102,19 +102,23 @@ export class ConnectionCursor {
     public accountedUntil: number,
   ) {}
 
-  /** Adds what the connection counted since the last look to its upstream's pending traffic. */
+  /**
+   * Adds what the connection counted since the last look to its upstream's pending traffic.
+   * A counter that went down (a producer bug) becomes the new baseline instead of a negative
+   * delta, which would make a Prometheus counter throw and a usage record invalid.
+   */
   advance(): void {
     const { fromClient, toClient } = this.connection.traffic()
     const from = this.upstream.pending.fromClient
     const to = this.upstream.pending.toClient
-    from.messages += fromClient.messages - this.fromMessages
-    from.frames += fromClient.frames - this.fromFrames
-    from.payloadBytes += fromClient.payloadBytes - this.fromPayload
-    from.wireBytes += fromClient.wireBytes - this.fromWire
-    to.messages += toClient.messages - this.toMessages
-    to.frames += toClient.frames - this.toFrames
-    to.payloadBytes += toClient.payloadBytes - this.toPayload
-    to.wireBytes += toClient.wireBytes - this.toWire
+    if (fromClient.messages > this.fromMessages) from.messages += fromClient.messages - this.fromMessages
+    if (fromClient.frames > this.fromFrames) from.frames += fromClient.frames - this.fromFrames
+    if (fromClient.payloadBytes > this.fromPayload) from.payloadBytes += fromClient.payloadBytes - this.fromPayload
+    if (fromClient.wireBytes > this.fromWire) from.wireBytes += fromClient.wireBytes - this.fromWire
+    if (toClient.messages > this.toMessages) to.messages += toClient.messages - this.toMessages
+    if (toClient.frames > this.toFrames) to.frames += toClient.frames - this.toFrames
+    if (toClient.payloadBytes > this.toPayload) to.payloadBytes += toClient.payloadBytes - this.toPayload
+    if (toClient.wireBytes > this.toWire) to.wireBytes += toClient.wireBytes - this.toWire
     this.fromMessages = fromClient.messages
     this.fromFrames = fromClient.frames
     this.fromPayload = fromClient.payloadBytes
