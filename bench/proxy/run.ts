@@ -32,9 +32,9 @@ const handshakes: HandshakeParams = { workers: 50, warmupMs, durationMs, attempt
 const warmUp: EchoLoopParams = { connections: 200, messageBytes: 64, window: 1, warmupMs: 0, durationMs: 300 }
 const IDLE_TARGET = quick ? 2000 : 8000
 /** Before each peer, how long to wait for other processes to quieten down. */
-const QUIET_WAIT_MS = quick ? 3000 : 20_000
+const QUIET_WAIT_MS = quick ? 3000 : 10_000
 /** Re-runs allowed per benchmark for jobs disturbed by other processes (BENCH_RETRIES). */
-const retries: RetryBudget = { left: Number(process.env.BENCH_RETRIES ?? 12), deadline: Date.now() + (quick ? 60_000 : 270_000) }
+const retries: RetryBudget = { left: Number(process.env.BENCH_RETRIES ?? 12), deadline: Date.now() + (quick ? 60_000 : 180_000) }
 /** Sockets a proxy needs beyond 2 per connection: listener, logs, event fds, slack. */
 const PROXY_FD_SLACK = 200
 

@@ -5,9 +5,11 @@
 export const AdminErrors = {
   WEDGE_ADMIN_BAD_REQUEST: { status: 400, message: 'The request is malformed' },
   WEDGE_ADMIN_UNAUTHORIZED: { status: 401, message: 'A valid bearer token is required' },
+  WEDGE_ADMIN_FORBIDDEN: { status: 403, message: 'This token may only read' },
   WEDGE_ADMIN_NOT_FOUND: { status: 404, message: 'No such admin route' },
   WEDGE_ADMIN_UNKNOWN_SITE: { status: 404, message: 'No app site has this name' },
   WEDGE_ADMIN_UNKNOWN_VERSION: { status: 404, message: 'The site has no such version' },
+  WEDGE_ADMIN_UNKNOWN_CONNECTION: { status: 404, message: 'No open connection has this id' },
   WEDGE_ADMIN_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this route' },
   WEDGE_ADMIN_NO_PREVIOUS_VERSION: { status: 409, message: 'There is no version to roll back to' },
   WEDGE_ADMIN_BODY_TOO_LARGE: { status: 413, message: 'Request body too large' },

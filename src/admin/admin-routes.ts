@@ -1,15 +1,28 @@
 import { UnknownVersionError } from '../apps/version-store.js'
 import { VERSION } from '../version.js'
 import { AdminError } from './admin-errors.js'
+import type { AdminContext } from './admin-context.js'
 import { NoPreviousVersionError, UnknownSiteError, type AppsController } from './apps-controller.js'
+import { addConnectionRoutes } from './connection-routes.js'
+import { addDashboardRoutes } from './dashboard-routes.js'
+import { addObserveRoutes } from './observe-routes.js'
 import { readJsonBody } from './request-body.js'
 import { Router } from './router.js'
 import { decodeRollback, decodeUpload } from './upload-format.js'
 
-/** The admin API routes (docs/deploy.md lists them with their bodies and answers). */
-export function adminRoutes(controller: AppsController, maxBodyBytes: number): Router {
-  return new Router()
+/** Every admin route (docs/admin-api.md lists them with their answers). */
+export function adminRoutes(context: AdminContext, options: { maxBodyBytes: number; dashboardDir: string }): Router {
+  const router = new Router()
     .add('GET', '/api/health', async () => ({ body: { status: 'ok', version: VERSION } }), { public: true })
+  addAppRoutes(router, context.apps, options.maxBodyBytes)
+  addObserveRoutes(router, context)
+  addConnectionRoutes(router, context)
+  return addDashboardRoutes(router, options.dashboardDir)
+}
+
+/** Deploy, rollback and versions of app sites (docs/deploy.md has their bodies). */
+function addAppRoutes(router: Router, controller: AppsController, maxBodyBytes: number): Router {
+  return router
     .add('GET', '/api/apps', async () => ({ body: { apps: await controller.list() } }))
     .add('GET', '/api/apps/:site/versions', async ({ params }) => {
       const versions = await call(() => controller.versions(params.site!))

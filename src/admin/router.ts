@@ -8,10 +8,10 @@ export interface RouteContext {
   url: URL
 }
 
-export interface RouteResult {
-  status?: number
-  body: unknown
-}
+/** A JSON answer (`body`), or bytes as they are (`raw`, with a content-type in `headers`). */
+export type RouteResult =
+  | { status?: number; body: unknown; headers?: Record<string, string> }
+  | { status?: number; raw: string | Buffer; headers: Record<string, string> & { 'content-type': string } }
 
 export type RouteHandler = (context: RouteContext) => Promise<RouteResult>
 

@@ -112,6 +112,29 @@ export const timeoutsSchema = z.strictObject({
 
 export const builtinSchema = z.enum(['welcome', 'echo'])
 
+const webhookUrl = nameType(z.string().refine((text) => {
+  try {
+    const url = new URL(text)
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
+  } catch {
+    return false
+  }
+}, { message: 'expected an http or https URL such as "https://hooks.example.com/wedge"' }), { name: 'URL' })
+
+export const webhookSchema = z.strictObject({
+  url: webhookUrl.describe('Where the events are POSTed as JSON (http or https).'),
+  events: z.array(z.enum(['connect', 'disconnect'])).min(1).default(['connect', 'disconnect'])
+    .describe('Which events are sent: "connect" (a WebSocket opened) and "disconnect" (it closed).'),
+  secret: z.string().min(1).optional()
+    .describe('Signs each POST with HMAC-SHA256 in the `X-Wedge-Signature` header (docs/admin-api.md); use ${ENV} interpolation.'),
+  timeout: duration.default(5000).describe('Time one POST may take before it counts as failed.'),
+  max_attempts: positiveInt.max(20).default(5)
+    .describe('Attempts per batch of events, the first included; retries wait retry_delay, then twice as long each time (with jitter).'),
+  retry_delay: duration.default(500).describe('Wait before the first retry; each further retry waits twice as long.'),
+  max_queue: positiveInt.max(1_000_000).default(10_000)
+    .describe('Most events waiting for delivery; when full the oldest is dropped and counted.'),
+})
+
 export const siteSchema = z.strictObject({
   name: z.string().regex(/^[a-zA-Z0-9_.-]+$/, { message: 'expected letters, digits, "_", "." or "-"' })
     .describe('Unique name of the site, used in logs and metrics.'),
@@ -136,6 +159,8 @@ export const siteSchema = z.strictObject({
   timeouts: timeoutsSchema.default(() => timeoutsSchema.parse({})).describe('Timeouts towards the origins.'),
   tls: tlsFilesSchema.optional().describe('Certificate for this site\'s hosts on TLS listeners (chosen by SNI).'),
   origin_tls: originTlsSchema.default({ verify: true }).describe('TLS towards https and wss origins.'),
+  webhooks: webhookSchema.optional()
+    .describe('POST connect and disconnect events of this site\'s WebSockets to a URL; off when absent. Delivery never delays the connections.'),
 })
 
 export const listenerSchema = z.strictObject({
@@ -143,8 +168,17 @@ export const listenerSchema = z.strictObject({
   tls: tlsFilesSchema.optional().describe('Serve TLS on this listener with this certificate and key; plain when absent.'),
 })
 
+export const adminTokenSchema = z.strictObject({
+  token: z.string().min(16, { message: 'expected at least 16 characters (for example from "openssl rand -hex 32")' })
+    .describe('A bearer token (at least 16 characters); use ${ENV} interpolation so it stays out of the file.'),
+  role: z.enum(['admin', 'read'])
+    .describe('"admin" may do everything; "read" may only read (GET): no deploy, rollback or closing connections.'),
+})
+
 export const adminSchema = z.strictObject({
   listen: listenAddress.describe('Address of the admin endpoint; keep it on a private interface.'),
+  tokens: z.array(adminTokenSchema).default([])
+    .describe('Bearer tokens accepted by the admin API and dashboard. Without any, the admin endpoint only listens on loopback.'),
 })
 
 export const logSchema = z.strictObject({
@@ -187,6 +221,9 @@ export type SiteLimitsConfig = z.output<typeof siteLimitsSchema>
 export type TimeoutsConfig = z.output<typeof timeoutsSchema>
 export type OriginTlsConfig = z.output<typeof originTlsSchema>
 export type ListenerConfig = z.output<typeof listenerSchema>
+export type AdminConfig = z.output<typeof adminSchema>
+export type AdminTokenConfig = z.output<typeof adminTokenSchema>
+export type WebhookConfig = z.output<typeof webhookSchema>
 
 /** The config after validation and resolution: listeners normalised, frozen. */
 export interface ResolvedConfig extends Omit<ParsedConfig, 'listen' | 'listeners'> {

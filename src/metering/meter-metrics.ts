@@ -24,7 +24,7 @@ export function closeCodeLabel(code: number | undefined): string {
   return OTHER_LABEL
 }
 
-/** Label sets of one (site, upstream), built once so a tick does not allocate them. */
+/** Label sets of one (site, upstream), built once so that scrapes do not rebuild them. */
 export interface TrafficLabels {
   fromClient: { site: string; upstream: string; direction: 'from_client' }
   toClient: { site: string; upstream: string; direction: 'to_client' }
@@ -41,44 +41,59 @@ export function trafficLabels(site: string, upstream: string): TrafficLabels {
 
 const TRAFFIC_LABELS = ['site', 'upstream', 'direction'] as const
 
-/** The Prometheus side of the meter: one set of metrics on one registry. */
+/** What the meter keeps per (site, upstream) and per site; read at scrape time. */
+export interface MeteredTotals {
+  upstreams(): Iterable<{ readonly labels: TrafficLabels; readonly open: number; readonly totals: { fromClient: DirectionCounters; toClient: DirectionCounters } }>
+  sites(): Iterable<{ readonly name: string; readonly connectionMs: number }>
+}
+
+type TrafficField = keyof DirectionCounters
+
+/**
+ * The Prometheus side of the meter: one set of metrics on one registry. Gauges and traffic
+ * counters are read from the meter's own totals when scraped (`collect`), so a tick costs no
+ * prom-client work at all (its label hashing is ~0.5 µs per increment); per-event counters
+ * (handshakes, closes, limits, events) are incremented as they happen.
+ */
 export class MeterMetrics {
-  readonly #connectionsOpen: Gauge<'site' | 'upstream'>
   readonly #handshakes: Counter<'site' | 'outcome'>
-  readonly #connectionSeconds: Counter<'site'>
-  readonly #messages: Counter<(typeof TRAFFIC_LABELS)[number]>
-  readonly #payloadBytes: Counter<(typeof TRAFFIC_LABELS)[number]>
-  readonly #wireBytes: Counter<(typeof TRAFFIC_LABELS)[number]>
-  readonly #frames: Counter<(typeof TRAFFIC_LABELS)[number]>
   readonly #closeCodes: Counter<'site' | 'code'>
   readonly #limitHits: Counter<'site' | 'code'>
   readonly #events: Counter<'site' | 'name' | 'class'>
   /** "<site>\0<label>" → values seen, for MAX_LABEL_VALUES_PER_SITE. */
   readonly #labelValues = new Map<string, Set<string>>()
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, totals: MeteredTotals) {
     const registers = [registry]
     // A registry handed in may already carry the process metrics (registering twice throws).
     if (!registry.getSingleMetric('process_cpu_user_seconds_total')) collectDefaultMetrics({ register: registry })
-    this.#connectionsOpen = new Gauge({ name: 'wedge_connections_open', help: 'WebSocket connections open now', labelNames: ['site', 'upstream'], registers })
+    new Gauge({
+      name: 'wedge_connections_open', help: 'WebSocket connections open now', labelNames: ['site', 'upstream'], registers,
+      collect() {
+        this.reset()
+        for (const upstream of totals.upstreams()) this.set(upstream.labels.connection, upstream.open)
+      },
+    })
+    new Counter({
+      name: 'wedge_connection_seconds_total', help: 'Connection time accrued by open and closed connections, counted every tick while open', labelNames: ['site'], registers,
+      // Exact ms summed by the meter, divided once: a float sum of per-tick seconds would drift.
+      collect() {
+        this.reset()
+        for (const site of totals.sites()) if (site.connectionMs > 0) this.inc({ site: site.name }, site.connectionMs / 1000)
+      },
+    })
+    trafficCounter(registry, totals, 'wedge_messages_total', 'WebSocket data messages relayed', 'messages')
+    trafficCounter(registry, totals, 'wedge_frames_total', 'WebSocket frames relayed, control frames included', 'frames')
+    trafficCounter(registry, totals, 'wedge_payload_bytes_total', 'Payload bytes of data frames relayed', 'payloadBytes')
+    trafficCounter(registry, totals, 'wedge_wire_bytes_total', 'Bytes relayed on the wire, frame headers and control frames included', 'wireBytes')
     this.#handshakes = new Counter({ name: 'wedge_handshakes_total', help: 'WebSocket handshakes by outcome: "accepted" or the refusal code', labelNames: ['site', 'outcome'], registers })
-    this.#connectionSeconds = new Counter({ name: 'wedge_connection_seconds_total', help: 'Connection time accrued by open and closed connections, counted every tick while open', labelNames: ['site'], registers })
-    this.#messages = new Counter({ name: 'wedge_messages_total', help: 'WebSocket data messages relayed', labelNames: TRAFFIC_LABELS, registers })
-    this.#payloadBytes = new Counter({ name: 'wedge_payload_bytes_total', help: 'Payload bytes of data frames relayed', labelNames: TRAFFIC_LABELS, registers })
-    this.#wireBytes = new Counter({ name: 'wedge_wire_bytes_total', help: 'Bytes relayed on the wire, frame headers and control frames included', labelNames: TRAFFIC_LABELS, registers })
-    this.#frames = new Counter({ name: 'wedge_frames_total', help: 'WebSocket frames relayed, control frames included', labelNames: TRAFFIC_LABELS, registers })
     this.#closeCodes = new Counter({ name: 'wedge_close_codes_total', help: 'Connections closed, by close code (1000-1015 as is, 3xxx, 4xxx, other, none)', labelNames: ['site', 'code'], registers })
     this.#limitHits = new Counter({ name: 'wedge_limit_hits_total', help: 'Limits applied, by error code', labelNames: ['site', 'code'], registers })
     this.#events = new Counter({ name: 'wedge_events_total', help: 'Isolate and runner restarts, errors and other events', labelNames: ['site', 'name', 'class'], registers })
   }
 
-  connectionOpened(labels: TrafficLabels): void {
-    this.#connectionsOpen.inc(labels.connection)
-  }
-
-  connectionClosed(labels: TrafficLabels, closeCode: number | undefined): void {
-    this.#connectionsOpen.dec(labels.connection)
-    this.#closeCodes.inc({ site: labels.connection.site, code: closeCodeLabel(closeCode) })
+  closed(site: string, closeCode: number | undefined): void {
+    this.#closeCodes.inc({ site, code: closeCodeLabel(closeCode) })
   }
 
   handshake(site: string, outcome: string): void {
@@ -93,23 +108,6 @@ export class MeterMetrics {
     this.#events.inc({ site, name: this.#bounded(site, 'name', name), class: this.#bounded(site, 'class', className) })
   }
 
-  connectionTime(site: string, ms: number): void {
-    if (ms > 0) this.#connectionSeconds.inc({ site }, ms / 1000)
-  }
-
-  /** Adds one tick's deltas of one (site, upstream); zero and negative deltas add nothing. */
-  traffic(labels: TrafficLabels, fromClient: DirectionCounters, toClient: DirectionCounters): void {
-    this.#direction(labels.fromClient, fromClient)
-    this.#direction(labels.toClient, toClient)
-  }
-
-  #direction(labels: TrafficLabels['fromClient'] | TrafficLabels['toClient'], delta: DirectionCounters): void {
-    if (delta.messages > 0) this.#messages.inc(labels, delta.messages)
-    if (delta.frames > 0) this.#frames.inc(labels, delta.frames)
-    if (delta.payloadBytes > 0) this.#payloadBytes.inc(labels, delta.payloadBytes)
-    if (delta.wireBytes > 0) this.#wireBytes.inc(labels, delta.wireBytes)
-  }
-
   #bounded(site: string, label: string, value: string): string {
     const key = `${site}\0${label}`
     let values = this.#labelValues.get(key)
@@ -119,4 +117,18 @@ export class MeterMetrics {
     values.add(value)
     return value
   }
+}
+
+/** A counter per direction of one traffic field, filled from the totals at scrape time; zero totals make no series. */
+function trafficCounter(registry: Registry, totals: MeteredTotals, name: string, help: string, field: TrafficField): void {
+  new Counter({
+    name, help, labelNames: TRAFFIC_LABELS, registers: [registry],
+    collect() {
+      this.reset()
+      for (const upstream of totals.upstreams()) {
+        if (upstream.totals.fromClient[field] > 0) this.inc(upstream.labels.fromClient, upstream.totals.fromClient[field])
+        if (upstream.totals.toClient[field] > 0) this.inc(upstream.labels.toClient, upstream.totals.toClient[field])
+      }
+    },
+  })
 }

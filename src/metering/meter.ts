@@ -1,10 +1,13 @@
 import { Registry } from 'prom-client'
 import { MeterMetrics } from './meter-metrics.js'
-import type { ConnectionEnd, DirectionCounters, MeteredConnection } from './metered-connection.js'
+import type { ConnectionEnd, MeteredConnection } from './metered-connection.js'
+import { siteLive, updateRates, type SiteLive } from './site-live.js'
 import { addTraffic, clearTraffic, ConnectionCursor, SiteTally, type Traffic, type UpstreamTally } from './site-tally.js'
 import { UsageMinutes } from './usage-minutes.js'
 import { MINUTE_MS, minuteOf, type UsageRecord } from './usage-record.js'
 import type { UsageStore } from './usage-store.js'
+
+export type { DirectionRates, SiteLive } from './site-live.js'
 
 export interface MeterOptions {
   /** Where the metrics are registered (default: a new Registry, never prom-client's global one). One Meter per registry. */
@@ -17,26 +20,6 @@ export interface MeterOptions {
   now?: () => number
   /** A failed flush (its records are kept and retried on the next one) or a failed tick. Default: process.emitWarning. */
   onError?: (error: unknown) => void
-}
-
-export interface DirectionRates {
-  messagesPerSecond: number
-  framesPerSecond: number
-  payloadBytesPerSecond: number
-  wireBytesPerSecond: number
-}
-
-/** One site as the dashboard shows it: numbers as of the last tick (or close). */
-export interface SiteLive {
-  site: string
-  open: number
-  /** Connection time accrued since the meter was created, open connections included. */
-  connectionSeconds: number
-  /** Per-second rates over the last tick interval. */
-  rates: { fromClient: DirectionRates; toClient: DirectionRates }
-  totals: { fromClient: DirectionCounters; toClient: DirectionCounters }
-  handshakes: { accepted: number; refused: number }
-  upstreams: { upstream: string; kind: MeteredConnection['kind']; open: number; totals: { fromClient: DirectionCounters; toClient: DirectionCounters } }[]
 }
 
 /**
@@ -66,7 +49,13 @@ export class Meter {
 
   constructor(options: MeterOptions = {}) {
     this.registry = options.registry ?? new Registry()
-    this.#metrics = new MeterMetrics(this.registry)
+    const sites = this.#sites
+    this.#metrics = new MeterMetrics(this.registry, {
+      sites: () => sites.values(),
+      *upstreams() {
+        for (const site of sites.values()) yield* site.upstreams.values()
+      },
+    })
     this.#usage = options.usage
     this.#tickMs = options.tickMs ?? 1000
     if (!(this.#tickMs > 0)) throw new RangeError(`tickMs must be a positive number of ms, got ${this.#tickMs}`)
@@ -85,7 +74,6 @@ export class Meter {
     site.open++
     upstream.open++
     this.#minutes.notePeak(site.name, now, site.open)
-    this.#metrics.connectionOpened(upstream.labels)
   }
 
   /** A connection ended: its last traffic and the rest of its time are accounted now. */
@@ -96,15 +84,16 @@ export class Meter {
     const now = this.#clock()
     const upstream = cursor.upstream
     const site = upstream.site
+    const accountedUntil = cursor.accountedUntil
     cursor.advance()
-    this.#addTime(site, cursor.accountedUntil, now)
+    this.#addTime(site, accountedUntil, now)
     this.#settle(upstream)
-    this.#reportTime(site)
-    // The count held until now: it is this minute's peak if nothing else was noted in it.
-    this.#minutes.notePeak(site.name, now, site.open)
+    // The count held over [last event, now): noted at its last ms, so a close on a minute
+    // boundary does not make the new minute's peak.
+    this.#minutes.notePeak(site.name, Math.max(now - 1, accountedUntil), site.open)
     site.open--
     upstream.open--
-    this.#metrics.connectionClosed(upstream.labels, end.closeCode)
+    this.#metrics.closed(site.name, end.closeCode)
     if (end.error !== undefined) this.#metrics.event(site.name, 'connection_error', '')
   }
 
@@ -204,14 +193,13 @@ export class Meter {
       if (site.steady > 0) this.#addTime(site, last, now, site.steady)
       site.steady = 0
       for (const upstream of site.upstreams.values()) this.#settle(upstream)
-      this.#reportTime(site)
       if (site.open > 0) this.#minutes.notePeak(site.name, now, site.open)
     }
     this.#lastSweep = now
     return now
   }
 
-  /** Moves an upstream's pending traffic into its totals, the usage record and the metrics. */
+  /** Moves an upstream's pending traffic into its totals (which the metrics read) and the usage record. */
   #settle(upstream: UpstreamTally): void {
     const pending = upstream.pending
     if (isZero(pending)) return
@@ -220,7 +208,6 @@ export class Meter {
     addTraffic(upstream.totals, pending)
     addTraffic(site.totals, pending)
     addTraffic(site.sinceTick, pending)
-    this.#metrics.traffic(upstream.labels, pending.fromClient, pending.toClient)
     clearTraffic(pending)
   }
 
@@ -228,12 +215,6 @@ export class Meter {
     if (to <= from) return
     this.#minutes.addConnectionTime(site.name, from, to, count)
     site.connectionMs += (to - from) * count
-    site.unreportedMs += (to - from) * count
-  }
-
-  #reportTime(site: SiteTally): void {
-    this.#metrics.connectionTime(site.name, site.unreportedMs)
-    site.unreportedMs = 0
   }
 
   #flush(before: number): void {
@@ -263,36 +244,4 @@ export class Meter {
 function isZero(traffic: Traffic): boolean {
   const { fromClient: f, toClient: t } = traffic
   return f.messages === 0 && f.frames === 0 && f.payloadBytes === 0 && f.wireBytes === 0 && t.messages === 0 && t.frames === 0 && t.payloadBytes === 0 && t.wireBytes === 0
-}
-
-function updateRates(site: SiteTally, seconds: number): void {
-  for (const direction of ['fromClient', 'toClient'] as const) {
-    const since = site.sinceTick[direction]
-    const rate = site.rates[direction]
-    rate.messages = since.messages / seconds
-    rate.frames = since.frames / seconds
-    rate.payloadBytes = since.payloadBytes / seconds
-    rate.wireBytes = since.wireBytes / seconds
-  }
-  clearTraffic(site.sinceTick)
-}
-
-function copyTraffic(traffic: Traffic): { fromClient: DirectionCounters; toClient: DirectionCounters } {
-  return { fromClient: { ...traffic.fromClient }, toClient: { ...traffic.toClient } }
-}
-
-function directionRates(rate: DirectionCounters): DirectionRates {
-  return { messagesPerSecond: rate.messages, framesPerSecond: rate.frames, payloadBytesPerSecond: rate.payloadBytes, wireBytesPerSecond: rate.wireBytes }
-}
-
-function siteLive(site: SiteTally): SiteLive {
-  return {
-    site: site.name,
-    open: site.open,
-    connectionSeconds: site.connectionMs / 1000,
-    rates: { fromClient: directionRates(site.rates.fromClient), toClient: directionRates(site.rates.toClient) },
-    totals: copyTraffic(site.totals),
-    handshakes: { accepted: site.handshakesAccepted, refused: site.handshakesRefused },
-    upstreams: [...site.upstreams.values()].map((upstream) => ({ upstream: upstream.name, kind: upstream.kind, open: upstream.open, totals: copyTraffic(upstream.totals) })),
-  }
 }

@@ -57,8 +57,6 @@ export class SiteTally {
   open = 0
   /** Connection time accounted so far (ms, exact). */
   connectionMs = 0
-  /** Connection time accounted but not yet added to the Prometheus counter. */
-  unreportedMs = 0
   /** Scratch of one sweep: connections whose time runs from the previous tick. */
   steady = 0
   handshakesAccepted = 0
@@ -75,8 +73,10 @@ export class SiteTally {
   upstream(name: string, kind: MeteredConnection['kind']): UpstreamTally {
     let tally = this.upstreams.get(name)
     if (tally) return tally
-    if (this.upstreams.size >= MAX_UPSTREAMS_PER_SITE) return this.upstream('other', kind)
-    this.upstreams.set(name, (tally = new UpstreamTally(this, name, kind)))
+    // "other" is the one tally allowed beyond the cap.
+    if (this.upstreams.size >= MAX_UPSTREAMS_PER_SITE) name = 'other'
+    tally = this.upstreams.get(name)
+    if (!tally) this.upstreams.set(name, (tally = new UpstreamTally(this, name, kind)))
     return tally
   }
 }

@@ -7,6 +7,7 @@ import { AdminServer } from '../../src/admin/admin-server.js'
 import { runDeployCommand } from '../../src/cli/deploy-command.js'
 import { runRollbackCommand } from '../../src/cli/rollback-command.js'
 import { StoreController } from './store-controller.js'
+import { appsOnlyContext } from './apps-only-context.js'
 
 const root = mkdtempSync(join(tmpdir(), 'wedge-deploy-'))
 after(() => rmSync(root, { recursive: true, force: true }))
@@ -38,7 +39,7 @@ describe('wedge deploy and wedge rollback', () => {
   let controller: StoreController
   before(async () => {
     controller = new StoreController(join(root, 'data'), ['chat'])
-    server = new AdminServer({ listen: { host: '127.0.0.1', port: 0 }, controller })
+    server = new AdminServer({ listen: { host: '127.0.0.1', port: 0 }, context: appsOnlyContext(controller) })
     await server.listen()
   })
   after(() => server.close())
@@ -144,13 +145,13 @@ describe('wedge deploy and wedge rollback', () => {
   })
 
   it('sends the token from --token to an edge that requires one', async () => {
-    const guarded = new AdminServer({ listen: { host: '127.0.0.1', port: 0 }, controller, tokens: ['s3cret'] })
+    const guarded = new AdminServer({ listen: { host: '127.0.0.1', port: 0 }, context: appsOnlyContext(controller), tokens: [{ token: 's3cret-deploy-token', role: 'admin' }] })
     await guarded.listen()
     try {
       const without = await run(runDeployCommand, [CHAT, '--site', 'chat', '--admin', guarded.url])
       assert.equal(without.code, 1)
-      assert.match(without.stderr, /missing bearer token .*\(HTTP 401 WEDGE_ADMIN_UNAUTHORIZED\)/)
-      const withToken = await run(runDeployCommand, [CHAT, '--site', 'chat', '--admin', guarded.url, '--token', 's3cret'])
+      assert.match(without.stderr, /A valid bearer token is required \(HTTP 401 WEDGE_ADMIN_UNAUTHORIZED\)/)
+      const withToken = await run(runDeployCommand, [CHAT, '--site', 'chat', '--admin', guarded.url, '--token', 's3cret-deploy-token'])
       assert.equal(withToken.code, 0, withToken.stderr)
     } finally {
       await guarded.close()

@@ -4,6 +4,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
+import WebSocket from 'ws'
 import { closed, connect, nextMessage } from '../helpers/ws-client.js'
 import { startOrigin } from '../helpers/ws-origin.js'
 import { EdgeProcess } from './edge-process.js'
@@ -36,7 +37,9 @@ describe('wedge start', () => {
     const cwd = tempDir()
     const edge = new EdgeProcess(['--listen', '127.0.0.1:0'], cwd)
     const port = await edge.port()
-    assert.equal(await status(port, '/'), 200)
+    const welcome = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) })
+    assert.equal(welcome.status, 200)
+    assert.match(await welcome.text(), /Wedge .* is running[\s\S]*href="\/chat\/room\/lobby"/, 'the welcome page links to the chat')
     const ws = await within(connect(`ws://127.0.0.1:${port}/echo`), 3000, 'WebSocket handshake at /echo')
     const reply = nextMessage(ws)
     ws.send('hello edge')
@@ -44,6 +47,17 @@ describe('wedge start', () => {
     const closing = closed(ws)
     ws.close()
     await within(closing, 3000, 'close handshake with /echo')
+    // The chat example (examples/chat, found relative to the package) runs at /chat/.
+    assert.equal(await status(port, '/chat/room/lobby'), 200)
+    // The room's welcome can arrive with the handshake: listen before the socket opens.
+    const chat = new WebSocket(`ws://127.0.0.1:${port}/chat/room/lobby?name=newcomer`)
+    after(() => chat.terminate())
+    const firstMessage = nextMessage(chat)
+    const joined = JSON.parse((await within(firstMessage, 5000, 'chat welcome')).data.toString()) as { type: string; name: string }
+    assert.deepEqual([joined.type, joined.name], ['welcome', 'newcomer'])
+    const chatClosed = closed(chat)
+    chat.close()
+    await within(chatClosed, 3000, 'close handshake with the chat')
     const pidfile = join(cwd, '.wedge', 'wedge.pid')
     assert.equal(readFileSync(pidfile, 'utf8').trim(), String(edge.child.pid))
     edge.child.kill('SIGTERM')
