@@ -10,6 +10,9 @@ import { handleUpgrade, type IngressContext, type SiteRoute } from './ingress/up
 import { handleRequest } from './ingress/request-handler.js'
 import { AppRuntime } from './runtime/app-runtime.js'
 import { AdminServer } from './admin/admin-server.js'
+import { Meter } from './metering/meter.js'
+import { createAdminContext } from './edge-admin.js'
+import { openUsageStore, usageStorePath, type UsageStore } from './metering/usage-store.js'
 import type { AppSiteConfig } from './runtime/app-manifest.js'
 
 export interface EdgeOptions {
@@ -35,6 +38,9 @@ export interface Edge {
   readonly connections: ConnectionRegistry
   readonly counters: EdgeCounters
   readonly config: ResolvedConfig
+  /** Live counters, Prometheus registry and usage records (issue 4). */
+  readonly meter: Meter
+  readonly usage: UsageStore
   /** Origin-less apps: runner pool, versions, AppHosts, the admin AppsController. */
   readonly apps: AppRuntime
 }
@@ -48,8 +54,10 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
   const sites = new Map<string, SiteRuntime>()
   let routes = new RoutingTable<SiteRoute>([])
   let contexts = new Map<string, SecureContext>()
-  const registry = new ConnectionRegistry()
-  const counters = new EdgeCounters()
+  const usage: UsageStore = openUsageStore(usageStorePath(initialConfig.data_dir))
+  const meter = new Meter({ usage, onError: (error) => logger.warn({ err: error }, 'metering') })
+  const registry = new ConnectionRegistry(meter)
+  const counters = new EdgeCounters(meter)
   let stopping = false
   let bound: EdgeAddresses = { listeners: [] }
   let admin: AdminServer | undefined
@@ -111,14 +119,18 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
     logger,
     connections: registry,
     counters,
+    meter,
+    usage,
     apps,
     get config() { return config },
     async start() {
       // An app that fails to start must not leave runner processes behind.
       await applySites(config).catch(async (error: unknown) => {
         await apps.stop()
+        usage.close()
         throw error
       })
+      meter.start()
       const addresses = []
       for (const listener of listeners) {
         const address = await listener.listen()
@@ -127,7 +139,8 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
       }
       bound = { listeners: addresses }
       if (config.admin) {
-        admin = new AdminServer({ listen: config.admin.listen, controller: apps.controller, logger })
+        const context = createAdminContext({ config: () => config, sites: () => sites, registry, meter, usage, apps })
+        admin = new AdminServer({ listen: config.admin.listen, context, tokens: config.admin.tokens, logger })
         bound.admin = await admin.listen()
         logger.info({ address: `${bound.admin.host}:${bound.admin.port}` }, 'admin listening')
       }
@@ -159,6 +172,9 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
       for (const runtime of sites.values()) await runtime.retire()
       await apps.stop()
       await admin?.close()
+      // After the drain, so the last connections' final minutes are flushed, then closed.
+      await meter.stop()
+      usage.close()
       logger.info('stopped')
     },
     addresses: () => bound,

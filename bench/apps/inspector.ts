@@ -78,3 +78,14 @@ export async function cpuProfile(pid: number, ms: number): Promise<unknown> {
     return profile
   })
 }
+
+/** A sampling allocation profile of process `pid` over `ms` (HeapProfiler.stopSampling's profile). */
+export async function allocationProfile(pid: number, ms: number): Promise<unknown> {
+  return withInspector(pid, async (call) => {
+    await call('HeapProfiler.enable')
+    await call('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+    await new Promise((resolve) => setTimeout(resolve, ms))
+    const { profile } = await call('HeapProfiler.stopSampling') as { profile: unknown }
+    return profile
+  })
+}

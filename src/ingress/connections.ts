@@ -1,16 +1,23 @@
 import type { ErrorCode } from '../errors.js'
+import type { ConnectionEnd, MeteredConnection } from '../metering/metered-connection.js'
 
-/** What the edge knows about one open WebSocket, whatever serves it (origin or builtin). */
-export interface LiveConnection {
-  readonly id: string
-  readonly site: string
+/**
+ * What the edge knows about one open WebSocket, whatever serves it (origin, app or
+ * builtin). `traffic()` returns live counters (for proxied sockets, the scanners themselves).
+ */
+export interface LiveConnection extends MeteredConnection {
   readonly clientIp: string
   readonly path: string
-  readonly startedAt: number
-  /** The origin id for proxied sockets, the builtin's name otherwise. */
+  /** The origin id for proxied sockets, `app:<site>` for app sockets, the builtin's name otherwise. */
   readonly upstream: string
   /** Closes the connection from the edge with a close frame to both sides. */
   close(code: ErrorCode | number, reason?: string): void
+}
+
+/** Told of every connection that opens and closes (the meter). */
+export interface ConnectionObserver {
+  opened(connection: LiveConnection): void
+  closed(connection: LiveConnection, end: ConnectionEnd): void
 }
 
 let nextId = 0
@@ -27,14 +34,23 @@ export function newConnectionId(): string {
  */
 export class ConnectionRegistry {
   readonly #connections = new Map<string, LiveConnection>()
+  readonly #observer: ConnectionObserver | undefined
   #emptyWaiters: (() => void)[] = []
+
+  constructor(observer?: ConnectionObserver) {
+    this.#observer = observer
+  }
 
   add(connection: LiveConnection): void {
     this.#connections.set(connection.id, connection)
+    this.#observer?.opened(connection)
   }
 
-  delete(id: string): void {
+  delete(id: string, end: ConnectionEnd = { closedBy: 'edge' }): void {
+    const connection = this.#connections.get(id)
+    if (!connection) return
     this.#connections.delete(id)
+    this.#observer?.closed(connection, end)
     if (this.#connections.size === 0 && this.#emptyWaiters.length > 0) {
       const waiters = this.#emptyWaiters
       this.#emptyWaiters = []

@@ -33,8 +33,9 @@ export interface IngressContext {
 export function handleUpgrade(ingress: IngressContext, req: IncomingMessage, socket: Socket, head: Buffer, proto: 'http' | 'https'): void {
   socket.on('error', () => {})
   socket.pause()
+  let siteName: string | undefined
   const refuse = (code: ErrorCode, detail?: string, headers?: Record<string, string>): void => {
-    ingress.counters.refused(code)
+    ingress.counters.refused(code, siteName)
     refuseUpgrade(socket, code, detail, headers)
   }
   if (ingress.stopping) return refuse('WEDGE_SHUTTING_DOWN')
@@ -42,6 +43,7 @@ export function handleUpgrade(ingress: IngressContext, req: IncomingMessage, soc
   const route = ingress.routes().match(req.headers.host, path)
   if (!route) return refuse('WEDGE_NO_SITE', `host ${JSON.stringify(req.headers.host ?? '')}`)
   const site = route.runtime
+  siteName = site.name
   if (!site.config.websocket) return refuse('WEDGE_WEBSOCKET_DISABLED', `site "${site.name}"`)
   const handshake = validateUpgradeRequest(req.method ?? '', req.headers)
   if (!handshake.ok) {
@@ -51,6 +53,7 @@ export function handleUpgrade(ingress: IngressContext, req: IncomingMessage, soc
   const admission = site.limits.admit(clientIp, true)
   if (!admission.ok) return refuse(admission.code, `site "${site.name}"`)
   const base = { id: newConnectionId(), site: site.name, clientIp, path, startedAt: Date.now() }
+  const refused = (code: ErrorCode | undefined): void => { if (code) ingress.counters.refused(code, site.name) }
   const log = ingress.logger
 
   if (site.config.app) {
@@ -60,13 +63,16 @@ export function handleUpgrade(ingress: IngressContext, req: IncomingMessage, soc
     }
     site.app.handleUpgrade(req, socket, head, proto, {
       connectionId: base.id, clientIp, path,
-      opened(close) {
-        ingress.registry.add({ ...base, upstream: `app:${site.name}`, close: (code, reason) => typeof code === 'number' ? close(code, reason ?? '') : close(ErrorCatalogue[code].close, reason ?? ErrorCatalogue[code].message) })
+      opened(close, traffic) {
+        ingress.registry.add({
+          ...base, upstream: `app:${site.name}`, kind: 'app', traffic,
+          close: (code, reason) => typeof code === 'number' ? close(code, reason ?? '') : close(ErrorCatalogue[code].close, reason ?? ErrorCatalogue[code].message),
+        })
         ingress.counters.accepted(site.name)
       },
-      ended(opened) {
+      ended(opened, end) {
         admission.release()
-        if (opened) ingress.registry.delete(base.id)
+        if (opened) ingress.registry.delete(base.id, end)
       },
     })
     return
@@ -77,17 +83,17 @@ export function handleUpgrade(ingress: IngressContext, req: IncomingMessage, soc
       admission.release()
       return refuse('WEDGE_NO_SITE', `site "${site.name}" serves WebSockets at /echo`)
     }
-    site.echo.handleUpgrade(req, socket, head, (closeSocket) => {
+    site.echo.handleUpgrade(req, socket, head, (closeSocket, traffic) => {
       const close = (code: ErrorCode | number, reason?: string): void => {
         if (typeof code === 'number') closeSocket(code, reason ?? '')
         else closeSocket(ErrorCatalogue[code].close, reason ?? ErrorCatalogue[code].message)
       }
-      ingress.registry.add({ ...base, upstream: 'builtin:echo', close })
+      ingress.registry.add({ ...base, upstream: 'builtin:echo', kind: 'builtin', traffic, close })
       ingress.counters.accepted(site.name)
       log.info({ event: 'ws_open', id: base.id, site: site.name, origin: 'builtin:echo', client_ip: clientIp, path }, 'websocket open')
     }, (code) => {
       admission.release()
-      ingress.registry.delete(base.id)
+      ingress.registry.delete(base.id, { closeCode: code, closedBy: 'client' })
       log.info({ event: 'ws_close', id: base.id, site: site.name, client_ip: clientIp, duration_ms: Date.now() - base.startedAt, close_code: code }, 'websocket closed')
     })
     // ws attached its listeners synchronously; the socket was paused on arrival.
@@ -107,17 +113,18 @@ export function handleUpgrade(ingress: IngressContext, req: IncomingMessage, soc
     onOpen(opened, origin) {
       relay = opened
       originId = origin.id
-      ingress.registry.add({ ...base, upstream: origin.id, close: (code, reason) => opened.close(code, reason) })
+      const traffic = { fromClient: opened.upstream, toClient: opened.downstream }
+      ingress.registry.add({ ...base, upstream: origin.id, kind: 'proxy', traffic: () => traffic, close: (code, reason) => opened.close(code, reason) })
       ingress.counters.accepted(site.name)
       log.info({ event: 'ws_open', id: base.id, site: site.name, origin: origin.id, client_ip: clientIp, path }, 'websocket open')
     },
     onEnd(end, refusal) {
       admission.release()
-      if (refusal) ingress.counters.refused(refusal)
+      refused(refusal)
       if (!relay || !end) return
-      ingress.registry.delete(base.id)
+      ingress.registry.delete(base.id, { closeCode: end.closeCode, closedBy: end.closedBy, error: end.error })
       const { fromClient, fromOrigin } = relay.counters()
-      if (end.error) ingress.counters.limitHit(end.error)
+      if (end.error) ingress.counters.limitHit(end.error, site.name)
       log.info({
         event: 'ws_close', id: base.id, site: site.name, origin: originId, client_ip: clientIp,
         duration_ms: Date.now() - base.startedAt,

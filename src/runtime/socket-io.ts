@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream'
+import type { ConnectionEnd, DirectionCounters } from '../metering/metered-connection.js'
 import type { Logger } from 'pino'
 import { WebSocket } from 'ws'
 import { RUNNER_DEFAULTS, type ObjectAddress, type WireResponse } from './runner-protocol.js'
@@ -16,9 +17,9 @@ export interface AppUpgradeHooks {
   readonly clientIp: string
   readonly path: string
   /** The handshake completed; `close` closes the socket from the edge (graceful stop: 1001). */
-  opened(close: (code: number, reason: string) => void): void
+  opened(close: (code: number, reason: string) => void, traffic: () => { fromClient: DirectionCounters; toClient: DirectionCounters }): void
   /** Called exactly once when the upgrade ends: refused, abandoned, or the socket closed. */
-  ended(opened: boolean): void
+  ended(opened: boolean, end?: ConnectionEnd): void
 }
 
 export interface SocketIoOptions {
@@ -87,7 +88,7 @@ export class SocketIo {
     ws.on('error', (error: Error) => this.#onError(socket, error))
     ws.on('close', (code: number, reason: Buffer) => this.#onClose(socket, code, reason.toString()))
     this.#o.counters.socketsOpened++
-    hooks.opened((code, reason) => this.#closeFromEdge(socket, code, reason))
+    hooks.opened((code, reason) => this.#closeFromEdge(socket, code, reason), () => socketTraffic(socket))
     this.#o.logger.info({
       event: 'ws_open', id: socket.connectionId, site: this.#o.site(), app_version: socket.version || this.#o.router.current, mode: socket.mode,
       ...objectFields(socket.object), client_ip: socket.clientIp, path: socket.path, protocol: socket.protocol || undefined,
@@ -212,7 +213,7 @@ export class SocketIo {
     socket.state = 'closed'
     socket.closedBy ??= 'client'
     this.#o.counters.socketsClosed++
-    this.#hooks.get(socket.id)?.ended(true)
+    this.#hooks.get(socket.id)?.ended(true, { closeCode: code, closedBy: socket.closedBy ?? 'client' })
     this.#hooks.delete(socket.id)
     this.#o.logger.info({
       event: 'ws_close', id: socket.connectionId, site: this.#o.site(), mode: socket.mode, ...objectFields(socket.object),
@@ -275,4 +276,16 @@ function violationCode(code: string | undefined): number {
 export function objectFields(object: ObjectAddress | undefined): Record<string, string | undefined> {
   if (!object) return {}
   return { object_class: object.className, object_id: object.objectId, object_name: object.name }
+}
+
+/**
+ * Counters of an app socket for metering. Wire bytes are payload plus the smallest frame
+ * headers (6 bytes from the client with its mask, 2 to it; larger for long messages is not
+ * tracked per message here), so they are a close lower bound.
+ */
+function socketTraffic(socket: AppSocket): { fromClient: DirectionCounters; toClient: DirectionCounters } {
+  return {
+    fromClient: { messages: socket.messagesIn, frames: socket.messagesIn, payloadBytes: socket.bytesIn, wireBytes: socket.bytesIn + 6 * socket.messagesIn },
+    toClient: { messages: socket.messagesOut, frames: socket.messagesOut, payloadBytes: socket.bytesOut, wireBytes: socket.bytesOut + 2 * socket.messagesOut },
+  }
 }

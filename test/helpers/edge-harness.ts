@@ -1,4 +1,7 @@
 import pino from 'pino'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { Writable } from 'node:stream'
 import { createEdge, type Edge, type EdgeOptions } from '../../src/edge.js'
 import { resolveConfig } from '../../src/config/resolve.js'
@@ -19,7 +22,9 @@ export interface RunningEdge {
  * Logs are captured in memory so tests can assert on the open/close lines.
  */
 export async function startEdge(config: Record<string, unknown>, options: EdgeOptions = {}): Promise<RunningEdge> {
-  const resolved = resolveConfig({ listen: '127.0.0.1:0', ...config })
+  // Each edge gets its own data directory (usage records, app versions) unless one is given.
+  const ownDataDir = config.data_dir === undefined ? mkdtempSync(path.join(tmpdir(), 'wedge-test-')) : undefined
+  const resolved = resolveConfig({ listen: '127.0.0.1:0', ...(ownDataDir ? { data_dir: ownDataDir } : {}), ...config })
   const logs: Record<string, unknown>[] = []
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -38,7 +43,10 @@ export async function startEdge(config: Record<string, unknown>, options: EdgeOp
     wsUrl: `ws${scheme}://127.0.0.1:${first.port}`,
     httpUrl: `http${scheme}://127.0.0.1:${first.port}`,
     logs,
-    stop: (drainMs = 0) => edge.stop(drainMs),
+    stop: async (drainMs = 0) => {
+      await edge.stop(drainMs)
+      if (ownDataDir) rmSync(ownDataDir, { recursive: true, force: true })
+    },
   }
 }
 

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict'
+import { it } from 'node:test'
+import WebSocket from 'ws'
+import { webhookSchema } from '../../src/config/schema.js'
+import type { ConnectionRegistry } from '../../src/ingress/connections.js'
+import { WebhookSender } from '../../src/webhooks/webhook-sender.js'
+import { startEdge } from '../helpers/edge-harness.js'
+import { startOrigin } from '../helpers/ws-origin.js'
+import { startBlackhole } from './webhook-receiver.js'
+
+const CONNECTIONS = 1000
+const CONCURRENCY = 50
+/** Runs with and without webhooks alternate, so both see the same load from other processes. */
+const ROUNDS = 4
+
+/** Opens and closes `count` WebSockets through the edge, `CONCURRENCY` at a time; resolves with the ms taken. */
+async function churn(url: string, count: number): Promise<number> {
+  const started = performance.now()
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      next++
+      const ws = new WebSocket(url)
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => ws.close(1000))
+        ws.once('close', () => resolve())
+        ws.once('error', reject)
+      })
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+  return performance.now() - started
+}
+
+/**
+ * Calls the sender where the edge registers and forgets connections, as the glue in
+ * src/edge.ts does; returns the time spent inside the sender's calls.
+ */
+function feedSender(registry: ConnectionRegistry, sender: WebhookSender): { callMs: number; enabled: boolean } {
+  const spent = { callMs: 0, enabled: false }
+  const add = registry.add.bind(registry)
+  const remove = registry.delete.bind(registry)
+  registry.add = (connection) => {
+    add(connection)
+    if (!spent.enabled) return
+    const started = performance.now()
+    sender.connected({ site: connection.site, connectionId: connection.id, clientIp: connection.clientIp, path: connection.path, upstream: connection.upstream })
+    spent.callMs += performance.now() - started
+  }
+  registry.delete = (id) => {
+    const connection = registry.get(id)
+    remove(id)
+    if (!connection || !spent.enabled) return
+    const started = performance.now()
+    const zero = { messages: 0, payloadBytes: 0, wireBytes: 0 }
+    sender.disconnected({ site: connection.site, connectionId: id, clientIp: connection.clientIp, path: connection.path, upstream: connection.upstream, startedAt: connection.startedAt, fromClient: zero, toClient: zero, closeCode: 1000, closedBy: 'client' })
+    spent.callMs += performance.now() - started
+  }
+  return spent
+}
+
+it('a webhook receiver that never answers does not slow connections through the edge', async (t) => {
+  const origin = await startOrigin()
+  t.after(() => origin.close())
+  const edge = await startEdge({ log: { level: 'warn' }, sites: [{ name: 'chat', origins: [origin.url] }] })
+  t.after(() => edge.stop())
+  const hole = await startBlackhole()
+  t.after(() => hole.close())
+
+  const sender = new WebhookSender(webhookSchema.parse({ url: hole.url, timeout: '30s', max_queue: 100 }), { logger: edge.edge.logger, site: 'chat' })
+  t.after(() => sender.stop(50))
+  const spent = feedSender(edge.edge.connections, sender)
+  await churn(edge.wsUrl, 200) // warm-up: JIT, sockets, allocator
+  let without = 0
+  let withHooks = 0
+  for (let round = 0; round < ROUNDS; round++) {
+    spent.enabled = false
+    without += await churn(edge.wsUrl, CONNECTIONS / ROUNDS)
+    spent.enabled = true
+    withHooks += await churn(edge.wsUrl, CONNECTIONS / ROUNDS)
+  }
+
+  t.diagnostic(`${CONNECTIONS} connections: ${Math.round(without)} ms without webhooks, ${Math.round(withHooks)} ms with a dead receiver; ${spent.callMs.toFixed(1)} ms inside the sender`)
+  assert.ok(withHooks < without * 1.5 + 300, `with a dead webhook receiver: ${Math.round(withHooks)} ms, without webhooks: ${Math.round(without)} ms`)
+  assert.ok(spent.callMs < 200, `2,000 enqueues took ${spent.callMs.toFixed(1)} ms`)
+  const stats = sender.stats()
+  assert.equal(hole.connections, 1, 'one POST hangs; nothing piles up towards the receiver')
+  assert.equal(stats.delivered, 0)
+  assert.ok(stats.queued > 100 && stats.queued <= 200, `${stats.queued} queued: the queue bound (100) plus the batch in flight (at most 100)`)
+  assert.equal(stats.dropped + stats.queued, 2 * CONNECTIONS, 'every event is either queued or counted as dropped')
+})
