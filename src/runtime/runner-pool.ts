@@ -143,9 +143,10 @@ export class RunnerPool {
     const child = fork(this.#module, [], {
       execArgv: ['--no-node-snapshot'],
       serialization: 'advanced',
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // stdio[4]: the batches' pipe (runner-wire.ts frames); the IPC channel only tells either side the other is gone.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
       // Tenant code never sees the environment, but keep the edge's secrets out of the runner entirely.
-      env: { NODE_ENV: process.env.NODE_ENV ?? 'production', WEDGE_RUNNER_ID: String(id) },
+      env: { NODE_ENV: process.env.NODE_ENV ?? 'production', WEDGE_RUNNER_ID: String(id), WEDGE_RUNNER_PIPE: '4' },
       ...this.#ids,
     })
     const runner = new RunnerProcess(id, child, {

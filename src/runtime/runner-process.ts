@@ -1,5 +1,7 @@
 import type { ChildProcess } from 'node:child_process'
+import type { Socket } from 'node:net'
 import type { AppManifest, GatewayToRunner, RunnerToGateway } from './runner-protocol.js'
+import { WireDecoder, WireEncoder } from './runner-wire.js'
 
 export type EventEntry = Extract<GatewayToRunner, { eventId: number }>
 export type EventDone = Extract<RunnerToGateway, { type: 'event-done' }>
@@ -20,9 +22,11 @@ export interface RunnerProcessHandlers {
 }
 
 /**
- * One runner child process as the gateway sees it: a batched outbox (at most one IPC
- * message per event-loop turn, as the protocol asks), the events and loads in flight, and
- * heartbeat state. Knows nothing of apps beyond the ids assigned to it.
+ * One runner child process as the gateway sees it: a batched outbox (at most one message
+ * per event-loop turn, as the protocol asks), the events and loads in flight, and
+ * heartbeat state. Knows nothing of apps beyond the ids assigned to it. Batches travel as
+ * runner-wire.ts frames on the child's `pipe` (stdio[4]) when it has one, else over the
+ * IPC channel.
  */
 export class RunnerProcess {
   readonly id: number
@@ -32,6 +36,8 @@ export class RunnerProcess {
   lastPongAt = performance.now()
   readonly #child: ChildProcess
   readonly #handlers: RunnerProcessHandlers
+  readonly #pipe: Socket | undefined
+  readonly #encoder = new WireEncoder()
   #outbox: GatewayToRunner[] = []
   #flushScheduled = false
   readonly #inflight = new Map<number, InflightEvent>()
@@ -44,6 +50,20 @@ export class RunnerProcess {
     this.#child = child
     this.#handlers = handlers
     child.on('message', (message: unknown) => this.#onMessage(message))
+    this.#pipe = (child.stdio[4] ?? undefined) as Socket | undefined
+    if (this.#pipe) {
+      const decoder = new WireDecoder((batch) => this.#onMessage(batch))
+      this.#pipe.on('data', (chunk: Buffer) => {
+        try {
+          decoder.push(chunk)
+        } catch (error) {
+          handlers.error(this, error)
+          this.kill()
+        }
+      })
+      // A broken pipe means the runner is gone: its exit event does the rest.
+      this.#pipe.on('error', () => this.kill())
+    }
     child.once('exit', (code, signal) => this.#gone(signal ? `killed by ${signal}` : `exited with code ${code}`))
     child.on('error', (error) => {
       // Also emitted when a send fails: only a process that never started is gone here.
@@ -124,6 +144,10 @@ export class RunnerProcess {
     this.#outbox = []
     if (!this.#alive || batch.length === 0 || !this.#child.connected) return
     try {
+      if (this.#pipe) {
+        this.#pipe.write(this.#encoder.frame(batch))
+        return
+      }
       this.#child.send(batch, (error) => {
         if (error) this.#handlers.error(this, error)
       })

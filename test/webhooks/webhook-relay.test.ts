@@ -47,13 +47,13 @@ function feedSender(registry: ConnectionRegistry, sender: WebhookSender): { call
     sender.connected({ site: connection.site, connectionId: connection.id, clientIp: connection.clientIp, path: connection.path, upstream: connection.upstream })
     spent.callMs += performance.now() - started
   }
-  registry.delete = (id) => {
+  registry.delete = (id, end) => {
     const connection = registry.get(id)
-    remove(id)
+    remove(id, end)
     if (!connection || !spent.enabled) return
     const started = performance.now()
     const zero = { messages: 0, payloadBytes: 0, wireBytes: 0 }
-    sender.disconnected({ site: connection.site, connectionId: id, clientIp: connection.clientIp, path: connection.path, upstream: connection.upstream, startedAt: connection.startedAt, fromClient: zero, toClient: zero, closeCode: 1000, closedBy: 'client' })
+    sender.disconnected({ site: connection.site, connectionId: id, clientIp: connection.clientIp, path: connection.path, upstream: connection.upstream, startedAt: connection.startedAt, fromClient: zero, toClient: zero, closeCode: end?.closeCode, closedBy: end?.closedBy ?? 'edge' })
     spent.callMs += performance.now() - started
   }
   return spent
