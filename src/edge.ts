@@ -12,6 +12,8 @@ import { AppRuntime } from './runtime/app-runtime.js'
 import { AdminServer } from './admin/admin-server.js'
 import { Meter } from './metering/meter.js'
 import { createAdminContext } from './edge-admin.js'
+import { SiteWebhooks } from './webhooks/site-webhooks.js'
+import { registerWebhookMetrics } from './webhooks/webhook-metrics.js'
 import { openUsageStore, usageStorePath, type UsageStore } from './metering/usage-store.js'
 import type { AppSiteConfig } from './runtime/app-manifest.js'
 
@@ -56,7 +58,12 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
   let contexts = new Map<string, SecureContext>()
   const usage: UsageStore = openUsageStore(usageStorePath(initialConfig.data_dir))
   const meter = new Meter({ usage, onError: (error) => logger.warn({ err: error }, 'metering') })
-  const registry = new ConnectionRegistry(meter)
+  const webhooks = new SiteWebhooks({ logger })
+  registerWebhookMetrics(meter.registry, webhooks)
+  const registry = new ConnectionRegistry({
+    opened: (connection) => { meter.opened(connection); webhooks.opened(connection) },
+    closed: (connection, end) => { meter.closed(connection, end); webhooks.closed(connection, end) },
+  })
   const counters = new EdgeCounters(meter)
   let stopping = false
   let bound: EdgeAddresses = { listeners: [] }
@@ -100,6 +107,7 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
         await runtime.retire()
       }
     }
+    webhooks.apply(next.sites)
     routes = new RoutingTable(next.sites.map((site) => ({ hosts: site.hosts, path_prefix: site.path_prefix, runtime: sites.get(site.name)! })))
     contexts = nextContexts
     config = next
@@ -172,6 +180,7 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
       for (const runtime of sites.values()) await runtime.retire()
       await apps.stop()
       await admin?.close()
+      await webhooks.stop()
       // After the drain, so the last connections' final minutes are flushed, then closed.
       await meter.stop()
       usage.close()

@@ -179,7 +179,9 @@ async function main(): Promise<void> {
   }
   const ratios = computeRatios(results)
   report.ratios = ratios
-  const path = join(repoRoot, 'bench', 'results', `proxy-${date.slice(0, 10)}${quick ? '-quick' : ''}.json`)
+  // Quick and partial runs get their own file so they never overwrite a full run's.
+  const suffix = `${quick ? '-quick' : ''}${wanted === undefined ? '' : `-${peers.map((peer) => peer.name).join('-')}`}`
+  const path = join(repoRoot, 'bench', 'results', `proxy-${date.slice(0, 10)}${suffix}.json`)
   writeJson(path, report)
   process.stdout.write(`\nWedge proxy benchmark ${date} (${cpus().length} cores, ${cpus()[0]?.model ?? '?'}, Node ${process.version})\n`)
   process.stdout.write(`${report.settings.layout}\n\n${formatReport(report, ratios)}\n\nJSON: ${path}\n`)

@@ -23,7 +23,12 @@ export function guardRequest(request: IncomingMessage, options: { loopbackHostOn
   const site = request.headers['sec-fetch-site']
   if (site === 'cross-site' || site === 'same-site') throw crossSite()
   const origin = request.headers.origin
-  if (origin !== undefined && (host === undefined || originHost(origin) !== host.toLowerCase())) throw crossSite()
+  if (origin === undefined) return
+  // Behind a reverse proxy that rewrites Host, the page's origin is the forwarded host. A
+  // cross-site page cannot set that header without a CORS preflight, which is never granted.
+  const forwarded = request.headers['x-forwarded-host']
+  const hosts = [host, typeof forwarded === 'string' ? forwarded.split(',')[0]!.trim() : undefined]
+  if (!hosts.some((candidate) => candidate !== undefined && originHost(origin) === candidate.toLowerCase())) throw crossSite()
 }
 
 function crossSite(): AdminError {

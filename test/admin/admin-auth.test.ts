@@ -118,6 +118,8 @@ describe('admin API with an admin and a read-only token', () => {
     assert.equal((await call(server, 'POST', '/api/apps/chat/rollback', { ...bearer(ADMIN), origin: 'null' })).status, 403)
     const own = await call(server, 'DELETE', '/api/connections/abc', { ...bearer(ADMIN), origin: server.url, 'sec-fetch-site': 'same-origin' })
     assert.equal(own.status, 404, 'the dashboard\'s own requests pass')
+    const proxied = await call(server, 'DELETE', '/api/connections/abc', { ...bearer(ADMIN), origin: 'https://admin.example.com', 'x-forwarded-host': 'admin.example.com' })
+    assert.equal(proxied.status, 404, 'behind a proxy that rewrites Host, the forwarded host counts')
   })
 })
 

@@ -58,10 +58,14 @@ export async function startExampleEdge(t: TestContext, options: { dataDir: strin
     },
   })
   const edge = createEdge(config, { logger: pino({ level: 'debug' }, sink) })
-  const addresses = await edge.start()
   let stopping: Promise<void> | undefined
   const stop = (): Promise<void> => (stopping ??= edge.stop(0))
   t.after(stop)
+  // A start that fails half-way must not leave runner processes keeping the test alive.
+  const addresses = await edge.start().catch(async (error: unknown) => {
+    await stop().catch(() => {})
+    throw error
+  })
   const port = addresses.listeners[0]!.port
   return {
     edge,

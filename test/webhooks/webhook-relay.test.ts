@@ -2,10 +2,10 @@ import assert from 'node:assert/strict'
 import { it } from 'node:test'
 import WebSocket from 'ws'
 import { webhookSchema } from '../../src/config/schema.js'
-import type { ConnectionRegistry } from '../../src/ingress/connections.js'
-import { WebhookSender } from '../../src/webhooks/webhook-sender.js'
+import { SiteWebhooks } from '../../src/webhooks/site-webhooks.js'
 import { startEdge } from '../helpers/edge-harness.js'
 import { startOrigin } from '../helpers/ws-origin.js'
+import { observeRegistry } from './observe-registry.js'
 import { startBlackhole } from './webhook-receiver.js'
 
 const CONNECTIONS = 1000
@@ -32,33 +32,6 @@ async function churn(url: string, count: number): Promise<number> {
   return performance.now() - started
 }
 
-/**
- * Calls the sender where the edge registers and forgets connections, as the glue in
- * src/edge.ts does; returns the time spent inside the sender's calls.
- */
-function feedSender(registry: ConnectionRegistry, sender: WebhookSender): { callMs: number; enabled: boolean } {
-  const spent = { callMs: 0, enabled: false }
-  const add = registry.add.bind(registry)
-  const remove = registry.delete.bind(registry)
-  registry.add = (connection) => {
-    add(connection)
-    if (!spent.enabled) return
-    const started = performance.now()
-    sender.connected({ site: connection.site, connectionId: connection.id, clientIp: connection.clientIp, path: connection.path, upstream: connection.upstream })
-    spent.callMs += performance.now() - started
-  }
-  registry.delete = (id, end) => {
-    const connection = registry.get(id)
-    remove(id, end)
-    if (!connection || !spent.enabled) return
-    const started = performance.now()
-    const zero = { messages: 0, payloadBytes: 0, wireBytes: 0 }
-    sender.disconnected({ site: connection.site, connectionId: id, clientIp: connection.clientIp, path: connection.path, upstream: connection.upstream, startedAt: connection.startedAt, fromClient: zero, toClient: zero, closeCode: end?.closeCode, closedBy: end?.closedBy ?? 'edge' })
-    spent.callMs += performance.now() - started
-  }
-  return spent
-}
-
 it('a webhook receiver that never answers does not slow connections through the edge', async (t) => {
   const origin = await startOrigin()
   t.after(() => origin.close())
@@ -67,9 +40,11 @@ it('a webhook receiver that never answers does not slow connections through the 
   const hole = await startBlackhole()
   t.after(() => hole.close())
 
-  const sender = new WebhookSender(webhookSchema.parse({ url: hole.url, timeout: '30s', max_queue: 100 }), { logger: edge.edge.logger, site: 'chat' })
-  t.after(() => sender.stop(50))
-  const spent = feedSender(edge.edge.connections, sender)
+  const webhooks = new SiteWebhooks({ logger: edge.edge.logger })
+  webhooks.apply([{ name: 'chat', webhooks: webhookSchema.parse({ url: hole.url, timeout: '30s', max_queue: 100 }) }])
+  t.after(() => webhooks.stop(50))
+  const spent = observeRegistry(edge.edge.connections, webhooks)
+  spent.enabled = false
   await churn(edge.wsUrl, 200) // warm-up: JIT, sockets, allocator
   let without = 0
   let withHooks = 0
@@ -80,10 +55,10 @@ it('a webhook receiver that never answers does not slow connections through the 
     withHooks += await churn(edge.wsUrl, CONNECTIONS / ROUNDS)
   }
 
-  t.diagnostic(`${CONNECTIONS} connections: ${Math.round(without)} ms without webhooks, ${Math.round(withHooks)} ms with a dead receiver; ${spent.callMs.toFixed(1)} ms inside the sender`)
+  t.diagnostic(`${CONNECTIONS} connections: ${Math.round(without)} ms without webhooks, ${Math.round(withHooks)} ms with a dead receiver; ${spent.callMs.toFixed(1)} ms inside the webhooks`)
   assert.ok(withHooks < without * 1.5 + 300, `with a dead webhook receiver: ${Math.round(withHooks)} ms, without webhooks: ${Math.round(without)} ms`)
   assert.ok(spent.callMs < 200, `2,000 enqueues took ${spent.callMs.toFixed(1)} ms`)
-  const stats = sender.stats()
+  const stats = webhooks.stats()[0]!.stats
   assert.equal(hole.connections, 1, 'one POST hangs; nothing piles up towards the receiver')
   assert.equal(stats.delivered, 0)
   assert.ok(stats.queued > 100 && stats.queued <= 200, `${stats.queued} queued: the queue bound (100) plus the batch in flight (at most 100)`)

@@ -76,8 +76,10 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   async webSocketClose(ws: WebSocket): Promise<void> {
-    // The runtime has answered the client's Close frame already (compatibility date ≥ 2026-04-07).
     this.#broadcast({ type: 'leave', name: memberOf(ws).name, at: Date.now() }, ws)
+    // Complete the closing handshake: workerd does not answer a hibernatable socket's Close
+    // frame by itself (the call is ignored where the runtime already has).
+    ws.close(1000, 'closing')
   }
 
   async webSocketError(ws: WebSocket, error: unknown): Promise<void> {

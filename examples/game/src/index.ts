@@ -94,6 +94,9 @@ export class GameRoom extends DurableObject<Env> {
   }
 
   async webSocketClose(ws: WebSocket): Promise<void> {
+    // Complete the closing handshake: workerd does not answer a hibernatable socket's Close
+    // frame by itself (the call is ignored where the runtime already has).
+    ws.close(1000, 'closing')
     await this.#remove(ws)
   }
 
