@@ -140,10 +140,16 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
       })
       meter.start()
       const addresses = []
-      for (const listener of listeners) {
-        const address = await listener.listen()
-        addresses.push({ ...address, tls: listener.proto === 'https' })
-        logger.info({ address: `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`, tls: listener.proto === 'https' }, 'listening')
+      try {
+        for (const listener of listeners) {
+          const address = await listener.listen()
+          addresses.push({ ...address, tls: listener.proto === 'https' })
+          logger.info({ address: `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`, tls: listener.proto === 'https' }, 'listening')
+        }
+      } catch (error) {
+        // A listener that cannot bind must not leave runners, timers or open files behind.
+        await this.stop(0).catch(() => {})
+        throw error
       }
       bound = { listeners: addresses }
       if (config.admin) {

@@ -10,7 +10,10 @@ import { LOAD_CORE, type RunningServer } from './servers.js'
  * Memory per idle socket in one room: the server group's RSS before, then with `sockets`
  * WebSockets connected to the room (each has sent one message and got its echo, so buffers
  * allocated on first data count), after the room's object was evicted when the server can
- * say so (Wedge: `stats` on stdin until liveObjects is 0). Every Node process of the group
+ * say so (Wedge: `stats` on stdin until liveObjects is 0). Done twice: the first fill also
+ * charges the growth of every heap to its high-water mark (garbage of the upgrades, an
+ * isolate heap no outside GC reaches, allocator arenas); the refill, after the first
+ * sockets closed, is the memory each idle socket keeps. Every Node process of the group
  * (edge, runner) collects its garbage before each reading, so the figure is live memory,
  * not how far the heap happened to have grown. The idle clients (native/appload.c `idle`)
  * connect in waves and send their one message as each opens: a burst of thousands of
@@ -23,7 +26,8 @@ export interface ProcessMemory {
   rssBytes: number
 }
 
-export interface IdleMemoryResult {
+/** One fill of the room: RSS before, `sockets` idle sockets connected, RSS after. */
+export interface Fill {
   sockets: number
   failed: number
   before: ProcessMemory[]
@@ -31,8 +35,15 @@ export interface IdleMemoryResult {
   bytesPerSocket: number
   /** true/false when the server reports it; undefined when it cannot tell (workerd, ws). */
   evicted: boolean | undefined
-  /** Per process (edge, runner): (after − before) / sockets. */
+  /** Per process (edge, runner, ...): (after − before) / sockets. */
   perProcess: Array<{ name: string, pid: number, bytesPerSocket: number }>
+}
+
+export interface IdleMemoryResult {
+  /** The first time the server holds that many sockets: includes its heaps' growth to get there. */
+  first: Fill
+  /** The same again after the first sockets closed: what each idle socket keeps (the target's figure). */
+  refill: Fill
 }
 
 const SETTLE_MS = 1000
@@ -86,10 +97,17 @@ async function settledMemory(pgid: number): Promise<ProcessMemory[]> {
   return groupMemory(pgid)
 }
 
-export async function measureIdleMemory(server: RunningServer, sockets: number, appload: string, reportsEviction: boolean): Promise<IdleMemoryResult> {
-  // Warm-up: 200 subscribers echo for 0.3 s, so the room, the JIT and lazy buffers exist.
-  await runLoad(appload, 'echo', { connections: 200, window: 1, warmupMs: 0, durationMs: 300, path: '/sub' }, server, 300)
-  if (reportsEviction) await waitEvicted(server)
+async function waitClosed(server: RunningServer, reportsEviction: boolean): Promise<void> {
+  if (!reportsEviction) return sleep(SETTLE_MS)
+  const deadline = Date.now() + EVICTION_TIMEOUT_MS
+  while (Date.now() < deadline) {
+    const now = await stats(server)
+    if (now.sockets === 0 && now.liveObjects === 0) return
+    await sleep(250)
+  }
+}
+
+async function fill(server: RunningServer, sockets: number, appload: string, reportsEviction: boolean): Promise<Fill> {
   const before = await settledMemory(server.child.pgid)
   const child = spawnPinned('idle sockets', appload, ['idle', 'host=127.0.0.1', `port=${server.port}`, `connections=${sockets}`, 'path=/sub'], { core: LOAD_CORE })
   const lines = new Lines(child)
@@ -116,4 +134,15 @@ export async function measureIdleMemory(server: RunningServer, sockets: number, 
   } finally {
     await stopChild(child, 500)
   }
+}
+
+export async function measureIdleMemory(server: RunningServer, sockets: number, appload: string, reportsEviction: boolean): Promise<IdleMemoryResult> {
+  // Warm-up: 200 subscribers echo for 0.3 s, so the room, the JIT and lazy buffers exist.
+  await runLoad(appload, 'echo', { connections: 200, window: 1, warmupMs: 0, durationMs: 300, path: '/sub' }, server, 300)
+  if (reportsEviction) await waitEvicted(server)
+  const first = await fill(server, sockets, appload, reportsEviction)
+  await waitClosed(server, reportsEviction)
+  if (reportsEviction) await waitEvicted(server)
+  const refill = await fill(server, sockets, appload, reportsEviction)
+  return { first, refill }
 }

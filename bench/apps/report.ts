@@ -1,4 +1,4 @@
-import type { IdleMemoryResult } from './idle-memory.js'
+import type { Fill, IdleMemoryResult } from './idle-memory.js'
 import type { Measured } from './load-jobs.js'
 
 /** Results of `npm run bench:apps` and the printed tables with ratios and target verdicts. */
@@ -104,14 +104,15 @@ export function formatFanout(results: ServerResult[]): string {
 }
 
 export function formatMemory(results: ServerResult[]): string {
-  const rows = [['server', 'sockets', 'RSS before MiB', 'RSS after MiB', 'bytes/socket', 'per process (bytes/socket)', 'object evicted']]
+  const rows = [['server', 'fill', 'sockets', 'RSS before MiB', 'RSS after MiB', 'bytes/socket', 'per process (bytes/socket)', 'object evicted']]
   const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1)
+  const sum = (list: Fill['before']): number => list.reduce((total, process) => total + process.rssBytes, 0)
   for (const r of results.filter((result) => result.memory)) {
-    const m = r.memory!
-    const sum = (list: typeof m.before): number => list.reduce((total, process) => total + process.rssBytes, 0)
-    rows.push([r.name, integer(m.sockets), mib(sum(m.before)), mib(sum(m.after)), integer(m.bytesPerSocket),
-      m.perProcess.map((process) => `${process.name} ${integer(process.bytesPerSocket)}`).join(', '),
-      m.evicted === undefined ? 'unknown' : m.evicted ? 'yes' : 'NO'])
+    for (const [label, m] of [['first', r.memory!.first], ['refill', r.memory!.refill]] as const) {
+      rows.push([label === 'first' ? r.name : '', label, integer(m.sockets), mib(sum(m.before)), mib(sum(m.after)), integer(m.bytesPerSocket),
+        m.perProcess.filter((process) => Math.abs(process.bytesPerSocket) >= 1).map((process) => `${process.name} ${integer(process.bytesPerSocket)}`).join(', '),
+        m.evicted === undefined ? 'unknown' : m.evicted ? 'yes' : 'NO'])
+    }
   }
   return table(rows)
 }
@@ -128,11 +129,11 @@ export function computeTargets(echo: ServerResult[], fanout: ServerResult[], mem
     const theirs = fanRate(find(fanout, 'ws-broadcast'))
     return ours !== undefined && theirs !== undefined ? ours / theirs : undefined
   })()
-  const bytes = find(memory, 'wedge-room').memory?.bytesPerSocket
+  const bytes = find(memory, 'wedge-room').memory?.refill.bytesPerSocket
   return [
     { what: 'echo: wedge-object / workerd-object msg/s', want: '≥ 1.5×', value: echoRatio, met: echoRatio === undefined ? undefined : echoRatio >= 1.5 },
     { what: 'fan-out: wedge-room / ws-broadcast deliveries/s', want: '≥ 1.0×', value: fanRatio, met: fanRatio === undefined ? undefined : fanRatio >= 1 },
-    { what: 'memory: wedge-room bytes per idle hibernated socket', want: '≤ 4096', value: bytes, met: bytes === undefined ? undefined : bytes <= 4096 },
+    { what: 'memory: wedge-room bytes per idle hibernated socket (refill)', want: '≤ 4096', value: bytes, met: bytes === undefined ? undefined : bytes <= 4096 },
   ]
 }
 

@@ -132,7 +132,7 @@ async function benchMemory(native: NativeBinaries, workDir: string): Promise<Ser
         r.memory = await measureIdleMemory(server, IDLE_SOCKETS, native.appload, spec.name.startsWith('wedge'))
       })
     })
-    log(`memory ${spec.name}: ${result.memory ? `${Math.round(result.memory.bytesPerSocket)} B/socket (${result.memory.sockets} sockets)` : result.skipped ?? result.errors.join('; ')}`)
+    log(`memory ${spec.name}: ${result.memory ? `${Math.round(result.memory.first.bytesPerSocket)} B/socket first fill, ${Math.round(result.memory.refill.bytesPerSocket)} refill (${result.memory.refill.sockets} sockets)` : result.skipped ?? result.errors.join('; ')}`)
     results.push(result)
   }
   return results

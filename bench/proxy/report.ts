@@ -3,6 +3,7 @@ import { dirname } from 'node:path'
 import type { EchoLoopResult } from './echo-loop.js'
 import type { HandshakeResult } from './handshakes.js'
 import type { LatencyResult } from './latency.js'
+import { NOISE_LIMIT_PERCENT } from './jobs.js'
 
 /**
  * Turns per-peer results into the printed table, the ratio lines (each proxy vs direct, Wedge
@@ -103,8 +104,8 @@ export interface Ratios {
   vsDirect: Record<string, Record<string, number>>
   /** metric → "wedge/nginx" etc. → ratio */
   wedgeVsPeers: Record<string, Record<string, number>>
-  /** metric → target verdict for wedge vs nginx */
-  targets: Record<string, { target: string, ratio: number | undefined, met: boolean | undefined }>
+  /** metric → target verdict for wedge vs nginx; `doubt` says why the verdict may not hold */
+  targets: Record<string, { target: string, ratio: number | undefined, met: boolean | undefined, doubt: string | undefined }>
   /** metric → direct / best proxy (higher-is-better) or best proxy / direct (latency) */
   loadGeneratorCheck: Record<string, LoadCheck>
 }
@@ -121,6 +122,20 @@ export interface LoadCheck {
 const HEADROOM = 1.5
 /** A proxy this busy was working at its own limit, whatever the load side did. */
 const SATURATED_CPU_PERCENT = 90
+
+/** Noise in an input job, or (for a "met") an nginx figure held down by something else. */
+function targetDoubt(metric: Metric, met: boolean, wedge: PeerResult | undefined, nginx: PeerResult | undefined): string | undefined {
+  if (metric.job === 'memory') return undefined
+  const ours = wedge?.[metric.job]
+  const theirs = nginx?.[metric.job]
+  const noisy = [ours, theirs].some((job) => job !== undefined && job.otherCpuPercent > NOISE_LIMIT_PERCENT)
+  if (noisy) return 'other processes disturbed a job'
+  const capacity = metric.job !== 'latency'
+  if (met && capacity && theirs?.proxyCpuPercent !== undefined && theirs.proxyCpuPercent < SATURATED_CPU_PERCENT) {
+    return 'nginx did not saturate its core, so its figure is a lower bound'
+  }
+  return undefined
+}
 
 function loadCheck(metric: Metric, ratio: number, best: PeerResult): LoadCheck {
   const measured = metric.job === 'memory' ? undefined : best[metric.job]
@@ -170,10 +185,12 @@ export function computeRatios(peers: PeerResult[]): Ratios {
     ratios.wedgeVsPeers[metric.key] = pairs
     if (Number.isFinite(metric.target)) {
       const ratio = pairs['wedge/nginx']
+      const met = ratio === undefined ? undefined : metric.better === 'higher' ? ratio >= metric.target : ratio <= metric.target
       ratios.targets[metric.key] = {
         target: `${metric.better === 'higher' ? '≥' : '≤'} ${metric.target}× nginx`,
         ratio,
-        met: ratio === undefined ? undefined : metric.better === 'higher' ? ratio >= metric.target : ratio <= metric.target,
+        met,
+        doubt: met === undefined ? undefined : targetDoubt(metric, met, byName.get('wedge'), byName.get('nginx')),
       }
     }
   }
@@ -217,10 +234,12 @@ export function formatReport(report: BenchReport, ratios: Ratios): string {
       return [
         metric.label, verdict?.target ?? '-',
         ...pairNames.map((pair) => ratio(ratios.wedgeVsPeers[metric.key]?.[pair])),
-        verdict?.met === undefined ? '-' : verdict.met ? 'yes' : 'NO',
+        verdict?.met === undefined ? '-' : `${verdict.met ? 'yes' : 'NO'}${verdict.doubt ? '?' : ''}`,
       ]
     }),
   ]))
+  const doubts = Object.entries(ratios.targets).filter(([, verdict]) => verdict.doubt !== undefined)
+  for (const [key, verdict] of doubts) lines.push(`  ? ${METRICS.find((metric) => metric.key === key)?.label}: ${verdict.doubt}; re-run`)
   lines.push('', `Load-generator check: direct / best proxy (latency: best proxy / direct), want ≥ ${HEADROOM}× or a saturated proxy:`)
   const percent = (value: number | undefined): string => value === undefined ? '-' : `${value.toFixed(0)}%`
   lines.push(table([

@@ -187,7 +187,17 @@ async function main(): Promise<void> {
   process.stdout.write(`${report.settings.layout}\n\n${formatReport(report, ratios)}\n\nJSON: ${path}\n`)
 }
 
-main().catch((error: unknown) => {
+/** `node dist/bench/proxy/run.js --report FILE`: prints the tables of a saved run again. */
+function reprint(path: string): void {
+  const report = JSON.parse(readFileSync(path, 'utf8')) as BenchReport
+  const ratios = computeRatios(report.peers)
+  process.stdout.write(`Wedge proxy benchmark ${report.date} (${String(report.machine.cpus)} cores, ${String(report.machine.cpuModel)}, Node ${String(report.machine.node)})\n`)
+  process.stdout.write(`${String(report.settings.layout)}\n\n${formatReport(report, ratios)}\n`)
+}
+
+const reportIndex = process.argv.indexOf('--report')
+if (reportIndex !== -1) reprint(process.argv[reportIndex + 1] ?? '')
+else main().catch((error: unknown) => {
   process.stderr.write(`[bench:proxy] failed: ${error instanceof Error ? error.stack : String(error)}\n`)
   process.exitCode = 1
 })

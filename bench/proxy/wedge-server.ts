@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { resolveConfig } from '../../src/config/resolve.js'
@@ -49,9 +49,11 @@ function findPort(value: unknown): number | undefined {
 async function main(): Promise<void> {
   const origin = process.argv[2]
   if (origin === undefined) throw new Error('usage: wedge-server.js <origin-url>')
+  const dataDir = mkdtempSync(join(tmpdir(), 'wedge-bench-data-'))
+  process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }))
   const config = resolveConfig({
     listen: '127.0.0.1:0',
-    data_dir: mkdtempSync(join(tmpdir(), 'wedge-bench-')),
+    data_dir: dataDir,
     // warn, like the nginx error_log and no access log: per-connection logs are not measured.
     log: { level: 'warn', format: 'json' },
     sites: [{ name: 'bench', origins: [origin] }],

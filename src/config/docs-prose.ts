@@ -123,7 +123,8 @@ sites:
 export const OUTRO = `## Built-in default config
 
 \`wedge start\` without \`--config\` runs this config: the builtin \`welcome\` site serves a page at
-\`/\` and a WebSocket echo at \`/echo\`. \`--listen\` replaces its address.
+\`/\` and a WebSocket echo at \`/echo\`, and the \`examples/chat\` app (found in the installed
+package) runs at \`/chat/\`. \`--listen\` replaces its address.
 
 \`\`\`yaml
 BUILTIN_CONFIG

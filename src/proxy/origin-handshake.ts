@@ -1,19 +1,39 @@
-import http, { type IncomingMessage } from 'node:http'
-import https from 'node:https'
+import net, { isIP, type Socket } from 'node:net'
+import tls from 'node:tls'
 import { readFileSync } from 'node:fs'
-import { isIP, type Socket } from 'node:net'
 import type { OriginTlsConfig, TimeoutsConfig } from '../config/schema.js'
+import type { OutgoingHeaders } from './forwarded-headers.js'
+import { ResponseHeadError, ResponseHeadReader, type OriginResponse } from './origin-response-head.js'
+
+export type { OriginResponse } from './origin-response-head.js'
 
 export type HandshakeResult =
-  | { kind: 'upgraded'; response: IncomingMessage; socket: Socket; head: Buffer }
-  | { kind: 'response'; response: IncomingMessage }
+  /** `head`: bytes the origin sent after its 101 (already WebSocket frames). */
+  | { kind: 'upgraded'; response: OriginResponse; socket: Socket; head: Buffer }
+  /** Any other final answer; `body`: bytes read past its head. The socket is paused. */
+  | { kind: 'response'; response: OriginResponse; socket: Socket; body: Buffer }
 
 export interface HandshakeRequest {
   url: URL
   path: string
-  headers: Record<string, string | string[]>
+  headers: OutgoingHeaders
   timeouts: TimeoutsConfig
   tls: OriginTlsConfig
+}
+
+/**
+ * Lets the caller give up on an attempt (the client went away) without an AbortController
+ * per handshake: the attempt in flight sets `onCancel`, the caller calls `cancel()`.
+ */
+export class HandshakeCancel {
+  cancelled = false
+  onCancel: (() => void) | undefined = undefined
+
+  cancel(): void {
+    if (this.cancelled) return
+    this.cancelled = true
+    this.onCancel?.()
+  }
 }
 
 /** A failure before the origin answered; `connect` ones are safe to retry on another origin. */
@@ -36,61 +56,149 @@ function readCa(path: string | undefined): Buffer | undefined {
   return ca
 }
 
+// What Node's http client refused to send (ERR_UNESCAPED_CHARACTERS, ERR_INVALID_CHAR).
+const INVALID_PATH = /[^\u0021-\u00ff]/
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/
+
 /**
  * Sends the client's upgrade request to one origin on a fresh connection (a WebSocket owns
  * its TCP connection, so no pool) and resolves with the 101 and its socket, or with any
- * other answer for the caller to pass through. Connect and response timeouts are separate
- * so that only a failure to connect is retried elsewhere.
+ * other answer for the caller to pass through. The request head goes out in one write and
+ * the answer's head is read by a small parser, without Node's HTTP client machinery.
+ * Connect and response timeouts are separate so that only a failure to connect is retried
+ * elsewhere.
  */
-export function requestOriginUpgrade(request: HandshakeRequest, signal: AbortSignal): Promise<HandshakeResult> {
-  const secure = request.url.protocol === 'https:' || request.url.protocol === 'wss:'
-  const host = request.url.hostname.replace(/^\[|\]$/g, '')
-  const options: https.RequestOptions = {
-    host,
-    port: request.url.port || (secure ? 443 : 80),
-    method: 'GET',
-    path: request.path,
-    headers: request.headers,
-    agent: false,
-    signal,
-  }
-  if (secure) {
-    options.ca = readCa(request.tls.ca)
-    options.rejectUnauthorized = request.tls.verify
-    // RFC 6066 §3: SNI carries host names only, never an IP literal. An empty string (not
-    // undefined) stops Node from falling back to the client's Host header; the certificate
-    // is then checked against the origin's address.
-    options.servername = request.tls.servername ?? (isIP(host) ? '' : host)
-  }
+export function requestOriginUpgrade(request: HandshakeRequest, cancel: HandshakeCancel): Promise<HandshakeResult> {
   return new Promise((resolve, reject) => {
-    const req = (secure ? https : http).request(options)
-    let connected = false
-    const fail = (phase: 'connect' | 'response', code: string, message: string): void => {
-      clearTimeout(timer)
-      req.destroy()
-      reject(new OriginHandshakeError(phase, code, message))
-    }
-    let timer = setTimeout(() => fail('connect', 'ETIMEDOUT', `connect timeout after ${request.timeouts.connect} ms`), request.timeouts.connect)
-    req.on('socket', (socket: Socket) => {
-      const onConnected = (): void => {
-        connected = true
-        clearTimeout(timer)
-        timer = setTimeout(() => fail('response', 'ETIMEDOUT', `no handshake answer within ${request.timeouts.response} ms`), request.timeouts.response)
-      }
-      socket.once(secure ? 'secureConnect' : 'connect', onConnected)
-    })
-    req.on('upgrade', (response: IncomingMessage, socket: Socket, head: Buffer) => {
-      clearTimeout(timer)
-      socket.pause()
-      resolve({ kind: 'upgraded', response, socket, head })
-    })
-    req.on('response', (response: IncomingMessage) => {
-      clearTimeout(timer)
-      resolve({ kind: 'response', response })
-    })
-    req.on('error', (error: NodeJS.ErrnoException) => {
-      fail(connected ? 'response' : 'connect', error.code ?? 'ERROR', error.message)
-    })
-    req.end()
+    const head = requestHead(request)
+    if (typeof head !== 'string') return reject(head)
+    new OriginAttempt(request, head, cancel, resolve, reject)
   })
+}
+
+function requestHead(request: HandshakeRequest): string | OriginHandshakeError {
+  if (INVALID_PATH.test(request.path)) return new OriginHandshakeError('connect', 'ERR_UNESCAPED_CHARACTERS', 'request path contains unescaped characters')
+  let head = `GET ${request.path} HTTP/1.1\r\n`
+  for (const name in request.headers) {
+    const value = request.headers[name]!
+    if (typeof value === 'string') {
+      if (INVALID_VALUE.test(value)) return invalidChar(name)
+      head += `${name}: ${value}\r\n`
+    } else {
+      for (const item of value) {
+        if (INVALID_VALUE.test(item)) return invalidChar(name)
+        head += `${name}: ${item}\r\n`
+      }
+    }
+  }
+  return `${head}\r\n`
+}
+
+function invalidChar(name: string): OriginHandshakeError {
+  return new OriginHandshakeError('connect', 'ERR_INVALID_CHAR', `invalid character in header "${name}"`)
+}
+
+/** One connection attempt; settles its promise exactly once. */
+class OriginAttempt {
+  readonly #request: HandshakeRequest
+  readonly #head: string
+  readonly #cancel: HandshakeCancel
+  readonly #resolve: (result: HandshakeResult) => void
+  readonly #reject: (error: OriginHandshakeError) => void
+  readonly #socket: Socket
+  #reader = new ResponseHeadReader()
+  #timer: NodeJS.Timeout
+  #connected = false
+  #settled = false
+  readonly #onData = (chunk: Buffer): void => this.#read(chunk)
+  readonly #onError = (error: NodeJS.ErrnoException): void => this.#fail(this.#connected ? 'response' : 'connect', error.code ?? 'ERROR', error.message)
+  readonly #onClose = (): void => this.#fail(this.#connected ? 'response' : 'connect', 'ECONNRESET', 'socket hang up')
+
+  constructor(request: HandshakeRequest, head: string, cancel: HandshakeCancel, resolve: (result: HandshakeResult) => void, reject: (error: OriginHandshakeError) => void) {
+    this.#request = request
+    this.#head = head
+    this.#cancel = cancel
+    this.#resolve = resolve
+    this.#reject = reject
+    this.#timer = setTimeout(() => this.#fail('connect', 'ETIMEDOUT', `connect timeout after ${request.timeouts.connect} ms`), request.timeouts.connect)
+    this.#socket = this.#connect(() => this.#onConnected())
+    this.#socket.on('data', this.#onData)
+    this.#socket.on('error', this.#onError)
+    this.#socket.on('end', this.#onClose)
+    this.#socket.on('close', this.#onClose)
+    cancel.onCancel = () => this.#fail('connect', 'ABORT_ERR', 'the client went away')
+  }
+
+  #connect(onConnected: () => void): Socket {
+    const url = this.#request.url
+    const secure = url.protocol === 'https:' || url.protocol === 'wss:'
+    const host = url.hostname.replace(/^\[|\]$/g, '')
+    const port = Number(url.port) || (secure ? 443 : 80)
+    if (!secure) return net.connect({ host, port, noDelay: true }, onConnected)
+    const origin = this.#request.tls
+    return tls.connect({
+      host,
+      port,
+      ca: readCa(origin.ca),
+      rejectUnauthorized: origin.verify,
+      // RFC 6066 §3: SNI carries host names only, never an IP literal. With an empty
+      // servername no SNI is sent and the certificate is checked against the address.
+      servername: origin.servername ?? (isIP(host) ? '' : host),
+    }, onConnected)
+  }
+
+  #onConnected(): void {
+    if (this.#settled) return
+    this.#connected = true
+    clearTimeout(this.#timer)
+    const timeout = this.#request.timeouts.response
+    this.#timer = setTimeout(() => this.#fail('response', 'ETIMEDOUT', `no handshake answer within ${timeout} ms`), timeout)
+    this.#socket.write(this.#head, 'latin1')
+  }
+
+  #read(chunk: Buffer): void {
+    if (this.#settled) return
+    let rest = chunk
+    for (;;) {
+      let used: number
+      try {
+        used = this.#reader.push(rest)
+      } catch (error) {
+        const failure = error as ResponseHeadError
+        return this.#fail('response', failure.code, failure.message)
+      }
+      if (used === -1) return
+      const response = this.#reader.response!
+      rest = rest.subarray(used)
+      // 1xx answers other than 101 (100 Continue, 103 Early Hints) precede the final one.
+      if (response.statusCode >= 200 || response.statusCode === 101) return this.#answered(response, rest)
+      this.#reader = new ResponseHeadReader()
+    }
+  }
+
+  #answered(response: OriginResponse, rest: Buffer): void {
+    this.#settle()
+    const socket = this.#socket
+    socket.pause()
+    if (response.statusCode === 101) this.#resolve({ kind: 'upgraded', response, socket, head: rest })
+    else this.#resolve({ kind: 'response', response, socket, body: rest })
+  }
+
+  #fail(phase: 'connect' | 'response', code: string, message: string): void {
+    if (this.#settled) return
+    this.#settle()
+    this.#socket.destroy()
+    this.#reject(new OriginHandshakeError(phase, code, message))
+  }
+
+  /** The socket is the caller's from here on; a no-op error listener stays until it adds its own. */
+  #settle(): void {
+    this.#settled = true
+    clearTimeout(this.#timer)
+    this.#cancel.onCancel = undefined
+    const socket = this.#socket
+    socket.removeListener('data', this.#onData)
+    socket.removeListener('end', this.#onClose)
+    socket.removeListener('close', this.#onClose)
+  }
 }

@@ -4,8 +4,9 @@ import type { Logger } from 'pino'
 import type { SiteConfig } from '../config/schema.js'
 import type { OriginPool } from './balancer/origin-pool.js'
 import type { Origin } from './balancer/origin.js'
-import { buildOriginRequestHeaders, HOP_BY_HOP } from './forwarded-headers.js'
-import { requestOriginUpgrade, OriginHandshakeError, type HandshakeResult } from './origin-handshake.js'
+import { buildOriginRequestHeaders } from './forwarded-headers.js'
+import { requestOriginUpgrade, HandshakeCancel, OriginHandshakeError, type HandshakeResult } from './origin-handshake.js'
+import { clientResponseHead, passResponseThrough } from './pass-response-through.js'
 import { WsRelay, type RelayEnd } from './ws-relay.js'
 import { computeAcceptKey, extensionRsvMask } from '../protocol/handshake.js'
 import { refuseUpgrade } from '../ingress/raw-response.js'
@@ -35,10 +36,9 @@ export interface ProxyUpgrade {
  */
 export async function proxyUpgrade(upgrade: ProxyUpgrade): Promise<void> {
   const { req, socket, site, pool, logger } = upgrade
-  const abort = new AbortController()
-  const onClientGone = (): void => abort.abort()
-  socket.once('close', onClientGone)
-  socket.on('error', () => {})
+  const cancel = new HandshakeCancel()
+  const onClientGone = (): void => cancel.cancel()
+  socket.on('close', onClientGone)
   const tried = new Set<Origin>()
   let lastError: OriginHandshakeError | undefined
   try {
@@ -62,10 +62,10 @@ export async function proxyUpgrade(upgrade: ProxyUpgrade): Promise<void> {
           }),
           timeouts: site.timeouts,
           tls: site.origin_tls,
-        }, abort.signal)
+        }, cancel)
       } catch (error) {
         pool.release(origin)
-        if (abort.signal.aborted) return upgrade.onEnd(undefined, undefined)
+        if (cancel.cancelled) return upgrade.onEnd(undefined, undefined)
         const failure = error instanceof OriginHandshakeError ? error : new OriginHandshakeError('connect', 'ERROR', String(error))
         lastError = failure
         pool.reportFailure(origin, `${failure.code}: ${failure.message}`)
@@ -73,19 +73,18 @@ export async function proxyUpgrade(upgrade: ProxyUpgrade): Promise<void> {
         if (failure.phase === 'response') break // the origin may have acted on the request: do not replay it
         continue
       }
-      if (abort.signal.aborted) {
+      if (cancel.cancelled) {
         pool.release(origin)
-        if (result.kind === 'upgraded') result.socket.destroy()
-        else result.response.destroy()
+        result.socket.destroy()
         return upgrade.onEnd(undefined, undefined)
       }
       if (result.kind === 'response') {
-        if ((result.response.statusCode ?? 500) >= 500) pool.reportFailure(origin, `handshake answered ${result.response.statusCode}`)
+        if (result.response.statusCode >= 500) pool.reportFailure(origin, `handshake answered ${result.response.statusCode}`)
         else pool.reportSuccess(origin)
-        passResponseThrough(result.response, socket, () => pool.release(origin))
+        passResponseThrough(result.response, result.socket, result.body, socket, () => pool.release(origin))
         return upgrade.onEnd(undefined, undefined)
       }
-      if (result.response.headers['sec-websocket-accept'] !== computeAcceptKey(upgrade.key)) {
+      if (result.response.accept !== computeAcceptKey(upgrade.key)) {
         pool.release(origin)
         pool.reportFailure(origin, 'bad Sec-WebSocket-Accept')
         result.socket.destroy()
@@ -108,10 +107,10 @@ export async function proxyUpgrade(upgrade: ProxyUpgrade): Promise<void> {
 
 function startRelay(upgrade: ProxyUpgrade, origin: Origin, result: Extract<HandshakeResult, { kind: 'upgraded' }>): void {
   const { socket, pool, site } = upgrade
-  socket.write(responseHead(result.response, 'Switching Protocols'))
+  socket.write(clientResponseHead(result.response, 'Switching Protocols'), 'latin1')
   const relay = new WsRelay(socket, result.socket, {
     ws: site.ws,
-    allowedRsv: extensionRsvMask(headerText(result.response.headers['sec-websocket-extensions'])),
+    allowedRsv: extensionRsvMask(result.response.extensions),
     noScan: upgrade.noScan,
   }, (end) => {
     pool.release(origin)
@@ -123,35 +122,7 @@ function startRelay(upgrade: ProxyUpgrade, origin: Origin, result: Extract<Hands
   result.socket.resume()
 }
 
-/** The origin's non-101 answer (401, 403, 429, 503, …) goes to the client unchanged, body included. */
-function passResponseThrough(response: IncomingMessage, socket: Socket, done: () => void): void {
-  // Sent with Connection: close, so a body without Content-Length ends with the connection.
-  socket.write(responseHead(response, response.statusMessage ?? ''))
-  response.on('data', (chunk: Buffer) => { if (!socket.write(chunk)) response.pause() })
-  socket.on('drain', () => response.resume())
-  response.on('end', () => { socket.end(); done() })
-  response.on('error', () => { socket.destroy(); done() })
-}
-
-/** Status line and the origin's headers with their original case, minus hop-by-hop ones. */
-function responseHead(response: IncomingMessage, statusMessage: string): string {
-  const upgrade = response.statusCode === 101
-  let head = `HTTP/1.1 ${response.statusCode} ${statusMessage}\r\n`
-  const raw = response.rawHeaders
-  for (let index = 0; index < raw.length; index += 2) {
-    const name = raw[index]!.toLowerCase()
-    if (upgrade ? name !== 'upgrade' && name !== 'connection' && HOP_BY_HOP.has(name) : HOP_BY_HOP.has(name)) continue
-    head += `${raw[index]}: ${raw[index + 1]}\r\n`
-  }
-  if (!upgrade) head += 'Connection: close\r\n'
-  return `${head}\r\n`
-}
-
 function originPath(url: URL, requestPath: string): string {
   const base = url.pathname.replace(/\/+$/, '')
   return base ? `${base}${requestPath}` : requestPath
-}
-
-function headerText(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value
 }

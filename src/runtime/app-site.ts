@@ -84,9 +84,12 @@ export async function serveAppRequest(context: AppSiteContext, req: IncomingMess
 export async function serveAppUpgrade(context: AppSiteContext & { io: SocketIo; wss: WebSocketServer }, req: IncomingMessage, socket: Socket, head: Buffer, proto: 'http' | 'https', hooks: AppUpgradeHooks): Promise<void> {
   const record = context.io.begin(hooks)
   let clientGone = false
-  socket.once('close', () => { clientGone = true })
+  // Only while the app decides: left on the socket it would be kept for the socket's life.
+  const onGone = (): void => { clientGone = true }
+  socket.once('close', onGone)
   try {
     const result = await context.fetch(toWireRequest(req, proto, null, record.id))
+    socket.removeListener('close', onGone)
     if (clientGone || socket.destroyed) return context.io.abandon(record)
     if (!('response' in result)) {
       writeRawWireResponse(socket, failureResponse(result.failure))
@@ -113,6 +116,7 @@ export async function serveAppUpgrade(context: AppSiteContext & { io: SocketIo; 
     // The ingress paused the socket on arrival; ws has attached its listeners synchronously.
     socket.resume()
   } catch (error) {
+    socket.removeListener('close', onGone)
     context.logger.error({ err: error, site: context.site }, 'app upgrade failed')
     writeRawWireResponse(socket, failureResponse('WEDGE_APP_ERROR'))
     context.io.abandon(record)

@@ -5,7 +5,7 @@ import { WebSocket } from 'ws'
 import { RUNNER_DEFAULTS, type ObjectAddress, type WireResponse } from './runner-protocol.js'
 import type { EventDone } from './runner-process.js'
 import type { AppEvent, EventRouter } from './event-router.js'
-import type { AppSocket, SocketTable } from './socket-table.js'
+import { objectKey, type AppSocket, type SocketTable } from './socket-table.js'
 import type { RuntimeCounters } from './runtime-counters.js'
 import { ErrorCatalogue } from '../errors.js'
 import { frameMessage } from './frame-fanout.js'
@@ -41,6 +41,9 @@ export interface SocketIoOptions {
 
 /** Frames the app sends before the handshake completes are kept, up to this many. */
 const MAX_EARLY_MESSAGES = 1_000
+const MAX_SHARED_TAG_LISTS = 1_000
+const APP_SOCKET = Symbol('wedge.appSocket')
+type TaggedWebSocket = WebSocket & { [APP_SOCKET]: AppSocket }
 
 /**
  * The gateway's client sockets of one app: binding at the handshake, client messages to
@@ -49,44 +52,54 @@ const MAX_EARLY_MESSAGES = 1_000
  */
 export class SocketIo {
   readonly #o: SocketIoOptions
-  readonly #hooks = new Map<string, AppUpgradeHooks>()
   readonly #writer: SocketWriter
+  /** Tag lists by content: a room's sockets share one array per distinct list. */
+  readonly #tagLists = new Map<string, string[]>()
+  // One set of ws listeners for every socket (each finds its AppSocket on the ws), instead
+  // of three closures per socket: idle sockets are what a hibernated room is made of.
+  readonly #onWsMessage: (this: WebSocket, data: WebSocket.RawData, isBinary: boolean) => void
+  readonly #onWsError: (this: WebSocket, error: Error) => void
+  readonly #onWsClose: (this: WebSocket, code: number, reason: Buffer) => void
 
   constructor(options: SocketIoOptions) {
     this.#o = options
     this.#writer = new SocketWriter(options.counters, options.limits, (socket, code, reason) => this.#closeFromEdge(socket, code, reason))
+    const io = this
+    // ws delivers a Buffer (binaryType 'nodebuffer', the default the edge keeps).
+    this.#onWsMessage = function (data, isBinary) { io.#onMessage((this as TaggedWebSocket)[APP_SOCKET], data as Buffer, isBinary) }
+    this.#onWsError = function (error) { io.#onError((this as TaggedWebSocket)[APP_SOCKET], error) }
+    this.#onWsClose = function (code, reason) { io.#onClose((this as TaggedWebSocket)[APP_SOCKET], code, reason.toString()) }
   }
 
   /** A pending socket for an upgrade the app is about to see. */
   begin(hooks: AppUpgradeHooks): AppSocket {
-    const socket = this.#o.sockets.add(hooks)
-    this.#hooks.set(socket.id, hooks)
-    return socket
+    return this.#o.sockets.add(hooks)
   }
 
   /** Binds a pending socket from a 101 answer (an object's or the Worker's). */
   bind(descriptor: NonNullable<WireResponse['webSocket']>, version: number, eventObject: ObjectAddress | undefined): void {
     const socket = this.#o.sockets.get(descriptor.socketId)
     if (!socket || socket.mode !== 'pending' || socket.state === 'closed') return
-    const object = descriptor.object ?? eventObject
+    let object = descriptor.object ?? eventObject
     const mode = descriptor.mode === 'hibernate' && object ? 'hibernate' : 'accept'
-    const tags = (Array.isArray(descriptor.tags) ? descriptor.tags : [])
-      .filter((tag) => typeof tag === 'string' && tag.length <= RUNNER_DEFAULTS.maxTagLength)
-      .slice(0, RUNNER_DEFAULTS.maxTagsPerSocket)
-    this.#o.sockets.bind(socket, { mode, object, tags, version })
+    const tags = this.#tags(descriptor.tags)
+    const state = object ? this.#o.router.existingObject(objectKey(object)) : undefined
+    if (state) object = state.address
+    this.#o.sockets.bind(socket, { mode, object, ...(state ? { objectKey: state.key } : {}), tags, version })
     if (mode === 'accept') this.#o.acceptOpened(version)
   }
 
   /** The handshake completed: the socket is live. */
   open(socket: AppSocket, ws: WebSocket, raw: Duplex): void {
-    const hooks = this.#hooks.get(socket.id)!
+    const hooks = socket.hooks!
     socket.ws = ws
     socket.raw = raw
     socket.state = 'open'
     socket.protocol = ws.protocol
-    ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(socket, data, isBinary))
-    ws.on('error', (error: Error) => this.#onError(socket, error))
-    ws.on('close', (code: number, reason: Buffer) => this.#onClose(socket, code, reason.toString()))
+    ;(ws as TaggedWebSocket)[APP_SOCKET] = socket
+    ws.on('message', this.#onWsMessage)
+    ws.on('error', this.#onWsError)
+    ws.on('close', this.#onWsClose)
     this.#o.counters.socketsOpened++
     hooks.opened((code, reason) => this.#closeFromEdge(socket, code, reason), () => socketTraffic(socket))
     this.#o.logger.info({
@@ -105,8 +118,8 @@ export class SocketIo {
   abandon(socket: AppSocket): void {
     if (socket.state === 'closed') return
     socket.state = 'closed'
-    this.#hooks.get(socket.id)?.ended(false)
-    this.#hooks.delete(socket.id)
+    socket.hooks?.ended(false)
+    socket.hooks = undefined
     if (socket.mode === 'pending') {
       this.#o.sockets.delete(socket)
       return this.#o.removed()
@@ -167,6 +180,19 @@ export class SocketIo {
     }
   }
 
+  /** The app's tags, checked, as a shared list (tags never change after the accept). */
+  #tags(given: unknown): string[] {
+    const tags = (Array.isArray(given) ? given : [])
+      .filter((tag): tag is string => typeof tag === 'string' && tag.length <= RUNNER_DEFAULTS.maxTagLength)
+      .slice(0, RUNNER_DEFAULTS.maxTagsPerSocket)
+    const key = tags.join('\u0000')
+    const shared = this.#tagLists.get(key)
+    if (shared) return shared
+    // Bounded: an app minting a unique tag per socket gets its own arrays past this.
+    if (this.#tagLists.size < MAX_SHARED_TAG_LISTS) this.#tagLists.set(key, tags)
+    return tags
+  }
+
   #closeFromEdge(socket: AppSocket, code: number, reason: string): void {
     if (socket.state !== 'open' || !socket.ws) return
     socket.closedBy ??= 'edge'
@@ -213,8 +239,8 @@ export class SocketIo {
     socket.state = 'closed'
     socket.closedBy ??= 'client'
     this.#o.counters.socketsClosed++
-    this.#hooks.get(socket.id)?.ended(true, { closeCode: code, closedBy: socket.closedBy ?? 'client' })
-    this.#hooks.delete(socket.id)
+    socket.hooks?.ended(true, { closeCode: code, closedBy: socket.closedBy ?? 'client' })
+    socket.hooks = undefined
     this.#o.logger.info({
       event: 'ws_close', id: socket.connectionId, site: this.#o.site(), mode: socket.mode, ...objectFields(socket.object),
       client_ip: socket.clientIp, duration_ms: Date.now() - socket.startedAt,

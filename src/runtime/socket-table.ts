@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 import type { ObjectAddress, SocketRecord } from './runner-protocol.js'
+import type { AppUpgradeHooks } from './socket-io.js'
 
 /**
  * One client WebSocket of an app site, owned by the gateway. `pending` until the app answers
@@ -13,6 +14,8 @@ export interface AppSocket {
   readonly clientIp: string
   readonly path: string
   readonly startedAt: number
+  /** The ingress's hooks for this connection, until the upgrade ends. */
+  hooks: AppUpgradeHooks | undefined
   mode: 'pending' | 'accept' | 'hibernate'
   state: 'pending' | 'open' | 'closed'
   object: ObjectAddress | undefined
@@ -66,10 +69,10 @@ export class SocketTable {
   }
 
   /** A new pending socket for an upgrade the app has not answered yet. */
-  add(connection: { connectionId: string; clientIp: string; path: string }): AppSocket {
+  add(hooks: AppUpgradeHooks): AppSocket {
     const socket: AppSocket = {
       id: `${this.prefix}.${(++this.#next).toString(36)}`,
-      ...connection,
+      connectionId: hooks.connectionId, clientIp: hooks.clientIp, path: hooks.path, hooks,
       startedAt: Date.now(),
       mode: 'pending', state: 'pending', object: undefined, objectKey: '', version: 0,
       tags: [], attachment: null, protocol: '', autoResponseAt: null,
@@ -84,11 +87,15 @@ export class SocketTable {
     return this.#sockets.get(id)
   }
 
-  /** Binds a pending socket to its mode, object and tags (from the app's 101 answer). */
-  bind(socket: AppSocket, binding: { mode: 'accept' | 'hibernate'; object: ObjectAddress | undefined; tags: string[]; version: number }): void {
+  /**
+   * Binds a pending socket to its mode, object and tags (from the app's 101 answer). Pass
+   * the object's shared address and key when there is one: a room's sockets then hold one
+   * copy of them, not one each (~280 bytes per socket).
+   */
+  bind(socket: AppSocket, binding: { mode: 'accept' | 'hibernate'; object: ObjectAddress | undefined; objectKey?: string; tags: string[]; version: number }): void {
     socket.mode = binding.mode
     socket.object = binding.object
-    socket.objectKey = binding.object ? objectKey(binding.object) : ''
+    socket.objectKey = binding.object ? binding.objectKey ?? objectKey(binding.object) : ''
     socket.tags = binding.tags
     socket.version = binding.version
     if (!binding.object) return

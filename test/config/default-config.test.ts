@@ -1,15 +1,20 @@
 import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { ConfigError } from '../../src/config/config-error.js'
 import { defaultConfig } from '../../src/config/default-config.js'
 
 describe('built-in default config', () => {
-  it('listens on 127.0.0.1:8080 and serves the welcome builtin for every host', () => {
+  it('listens on 127.0.0.1:8080, serves the welcome builtin for every host and the chat example at /chat', () => {
     const config = defaultConfig()
     assert.deepEqual(config.listeners, [{ address: { host: '127.0.0.1', port: 8080 } }])
-    assert.equal(config.sites.length, 1)
-    assert.deepEqual([config.sites[0]!.name, config.sites[0]!.builtin, config.sites[0]!.hosts], ['welcome', 'welcome', ['*']])
+    assert.deepEqual(config.sites.map((site) => [site.name, site.builtin, site.hosts, site.path_prefix]), [
+      ['welcome', 'welcome', ['*'], undefined],
+      ['chat', undefined, ['*'], '/chat'],
+    ])
+    assert.ok(existsSync(config.sites[1]!.app!.wrangler!), 'the chat example is found in the package')
+    assert.deepEqual({ runners: config.runtime.runners, spare: config.runtime.spare }, { runners: 1, spare: false })
     assert.equal(config.data_dir, join(process.cwd(), '.wedge'))
     assert.ok(Object.isFrozen(config.sites[0]!.ws))
   })

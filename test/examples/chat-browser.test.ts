@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Page } from 'playwright-core'
 import { defaultConfigInput } from '../../src/config/default-config.js'
-import { startExampleEdge, tempDir } from './example-harness.js'
+import { onCleanup, startExampleEdge, tempDir } from './example-harness.js'
 
 /** Debian's Chromium (never a downloaded browser). */
 const CHROMIUM = '/usr/bin/chromium'
@@ -43,7 +43,7 @@ test('with the default config, two browser tabs open the chat from the welcome p
     args: CHROMIUM_ARGS,
     viewport: { width: 760, height: 560 },
   })
-  t.after(() => context.close())
+  onCleanup(t, () => context.close())
   context.setDefaultTimeout(10_000)
 
   const welcome = await context.newPage()
@@ -86,7 +86,7 @@ test('with the default config, two browser tabs open the chat from the welcome p
 test('the welcome page hides the chat card when the edge serves no chat app', BROWSER_TEST, async (t) => {
   const edge = await startExampleEdge(t, { dataDir: tempDir(t), sites: [{ name: 'welcome', builtin: 'welcome' }] })
   const context = await chromium.launchPersistentContext(tempDir(t, 'wedge-chromium-'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
-  t.after(() => context.close())
+  onCleanup(t, () => context.close())
   const page = await context.newPage()
   const probe = page.waitForResponse((response) => new URL(response.url()).pathname === '/chat/')
   await page.goto(`${edge.httpUrl}/`)

@@ -17,10 +17,31 @@ export function exampleWrangler(example: string): string {
   return path.join(EXAMPLES_DIR, example, 'wrangler.toml')
 }
 
-/** A temp directory removed after the test. */
+const cleanups = new WeakMap<TestContext, (() => unknown)[]>()
+
+/**
+ * Runs `fn` after the test, in reverse order of registration (node:test runs `t.after` hooks
+ * first-in first-out, which would remove a directory before the process using it stops).
+ */
+export function onCleanup(t: TestContext, fn: () => unknown): void {
+  let stack = cleanups.get(t)
+  if (!stack) {
+    const created: (() => unknown)[] = []
+    stack = created
+    cleanups.set(t, created)
+    t.after(async () => {
+      const errors: unknown[] = []
+      for (const cleanup of created.reverse()) await Promise.resolve().then(cleanup).catch((error: unknown) => errors.push(error))
+      if (errors.length > 0) throw errors[0]
+    })
+  }
+  stack.push(fn)
+}
+
+/** A temp directory removed after the test (after everything registered later has stopped). */
 export function tempDir(t: TestContext, prefix = 'wedge-example-'): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  onCleanup(t, () => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }))
   return dir
 }
 
@@ -60,7 +81,7 @@ export async function startExampleEdge(t: TestContext, options: { dataDir: strin
   const edge = createEdge(config, { logger: pino({ level: 'debug' }, sink) })
   let stopping: Promise<void> | undefined
   const stop = (): Promise<void> => (stopping ??= edge.stop(0))
-  t.after(stop)
+  onCleanup(t, stop)
   // A start that fails half-way must not leave runner processes keeping the test alive.
   const addresses = await edge.start().catch(async (error: unknown) => {
     await stop().catch(() => {})

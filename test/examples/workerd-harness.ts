@@ -6,7 +6,7 @@ import type { TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { parse } from 'smol-toml'
-import { EXAMPLES_DIR, tempDir } from './example-harness.js'
+import { EXAMPLES_DIR, onCleanup, tempDir } from './example-harness.js'
 
 /**
  * Runs an example on workerd, the open-source runtime of Cloudflare Workers (the `workerd`
@@ -56,7 +56,7 @@ const app :Workerd.Worker = (
   child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
   child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  t.after(async () => {
+  onCleanup(t, async () => {
     child.kill('SIGKILL')
     await exited
   })

@@ -160,13 +160,14 @@ export class AppRuntime {
     const core = coreOf(ws)
     const hibernated = core.mode === 'hibernate'
     let args: unknown[]
-    let listenerEvent: Event
     let name: string
+    // The listener Event is built only for an 'accept'-mode socket: a hibernated one has none.
+    let listenerEvent: () => Event
     if (event.type === 'ws-message') {
       const data = typeof event.data === 'string' ? event.data : toArrayBuffer(event.data)
       name = 'webSocketMessage'
       args = [ws, data]
-      listenerEvent = new MessageEvent('message', { data })
+      listenerEvent = () => new MessageEvent('message', { data })
     } else if (event.type === 'ws-close') {
       closedSocket(ws)
       if (hibernated) {
@@ -178,15 +179,15 @@ export class AppRuntime {
       }
       name = 'webSocketClose'
       args = [ws, event.code, event.reason, event.wasClean]
-      listenerEvent = new CloseEvent('close', { code: event.code, reason: event.reason, wasClean: event.wasClean })
+      listenerEvent = () => new CloseEvent('close', { code: event.code, reason: event.reason, wasClean: event.wasClean })
     } else {
       const error = new Error(event.message)
       name = 'webSocketError'
       args = [ws, error]
-      listenerEvent = new ErrorEvent('error', { message: event.message, error })
+      listenerEvent = () => new ErrorEvent('error', { message: event.message, error })
     }
     if (!hibernated) {
-      ws.dispatchEvent(listenerEvent)
+      ws.dispatchEvent(listenerEvent())
       return {}
     }
     const handler = method(name)

@@ -5,10 +5,17 @@ export function isBufferSource(value: unknown): value is ArrayBuffer | ArrayBuff
   return value instanceof ArrayBuffer || ArrayBuffer.isView(value)
 }
 
-/** An exact-size copy of a BufferSource. */
+/**
+ * An exact-size copy of a BufferSource. Copied into a new Uint8Array rather than with
+ * ArrayBuffer.slice: V8 keeps small typed arrays on its heap, where slice always makes an
+ * off-heap backing store (the copy in every ws.send() was ~30% of the platform's time per
+ * echoed message).
+ */
 export function copyBytes(value: ArrayBuffer | ArrayBufferView): Uint8Array {
-  if (value instanceof ArrayBuffer) return new Uint8Array(value.slice(0))
-  return new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength) as ArrayBuffer)
+  const source = value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+  const copy = new Uint8Array(source.byteLength)
+  copy.set(source)
+  return copy
 }
 
 /** A view of a BufferSource without copying (for reading only). */

@@ -19,6 +19,8 @@ export interface Drained {
   alarm?: number | null
 }
 
+const NOTHING_DRAINED: Drained = Object.freeze({})
+
 export class StorageBuffer {
   /** key → V8-serialized value, or null for a delete; insertion order is the write order. */
   writes = new Map<string, Uint8Array | null>()
@@ -68,6 +70,11 @@ export class StorageBuffer {
 
   /** Takes the pending writes for `event-done` and treats them as committed from now on. */
   drain(): Drained {
+    if (!this.pending) {
+      // Most events write nothing: no objects for them.
+      this.epoch++
+      return NOTHING_DRAINED
+    }
     const drained: Drained = {}
     if (this.deleteAll) {
       drained.deleteAll = true

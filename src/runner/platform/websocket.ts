@@ -114,12 +114,15 @@ export class WebSocket extends EventTarget {
   close(code?: number, reason?: string): void {
     const core = this.#core
     if (core.mode === 'pending' || core.mode === 'remote') throw new TypeError('close() needs an accepted WebSocket')
-    if (code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999)) {
+    // Closing an already closed socket is a no-op whatever the code, so the common
+    // `webSocketClose(ws, code) { ws.close(code) }` never throws. Codes as workerd accepts
+    // them: 1000-1003, 1007-1014 and 3000-4999 (1005/1006/1015 are never sent, RFC 6455 §7.4).
+    if (core.closeCalled || core.readyState === 3) return
+    if (code !== undefined && !isSendableCode(code)) {
       throw new DOMException(`Invalid close code: ${code}`, 'InvalidAccessError')
     }
     const text = reason === undefined ? '' : String(reason)
     if (utf8Encode(text).length > 123) throw new DOMException('Close reason is longer than 123 bytes', 'SyntaxError')
-    if (core.closeCalled || core.readyState === 3) return
     core.closeCalled = true
     core.readyState = 2
     perform(core, () => emit({ type: 'ws-close', socketId: core.socketId!, code: code ?? 1000, reason: text }), true)
@@ -208,4 +211,8 @@ export function bindSocket(ws: WebSocket, socketId: string, protocol: string): v
 
 export function closedSocket(ws: WebSocket): void {
   coreOf(ws).readyState = 3
+}
+
+function isSendableCode(code: number): boolean {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999)
 }
