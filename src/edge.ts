@@ -21,6 +21,8 @@ export interface EdgeOptions {
   logger?: Logger
   /** Relay without frame scanning: the benchmark's baseline, never for production. */
   noScan?: boolean
+  /** Meter connections (default true). Off only to measure what metering costs. */
+  metering?: boolean
 }
 
 export interface EdgeAddresses {
@@ -60,9 +62,10 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
   const meter = new Meter({ usage, onError: (error) => logger.warn({ err: error }, 'metering') })
   const webhooks = new SiteWebhooks({ logger })
   registerWebhookMetrics(meter.registry, webhooks)
+  const metering = options.metering ?? true
   const registry = new ConnectionRegistry({
-    opened: (connection) => { meter.opened(connection); webhooks.opened(connection) },
-    closed: (connection, end) => { meter.closed(connection, end); webhooks.closed(connection, end) },
+    opened: (connection) => { if (metering) meter.opened(connection); webhooks.opened(connection) },
+    closed: (connection, end) => { if (metering) meter.closed(connection, end); webhooks.closed(connection, end) },
   })
   const counters = new EdgeCounters(meter)
   let stopping = false
@@ -138,7 +141,7 @@ export function createEdge(initialConfig: ResolvedConfig, options: EdgeOptions =
         usage.close()
         throw error
       })
-      meter.start()
+      if (metering) meter.start()
       const addresses = []
       try {
         for (const listener of listeners) {

@@ -159,7 +159,9 @@ export function edgeHonoursNoScan(): boolean {
   return search(srcDir)
 }
 
-function wedgePeer(name: string, noScan: boolean): Peer {
+export const NO_METER_SWITCH = 'WEDGE_BENCH_NO_METER'
+
+function wedgePeer(name: string, noScan: boolean, noMeter = false): Peer {
   return {
     name,
     unavailable() {
@@ -167,10 +169,12 @@ function wedgePeer(name: string, noScan: boolean): Peer {
       if (noScan && !edgeHonoursNoScan()) return 'the built edge has no no-scan switch (neither createEdge({ noScan }) nor WEDGE_BENCH_NO_SCAN): this variant would equal wedge'
       return undefined
     },
-    async start(origin) {
-      const child = spawnPinned(name, process.execPath, [join(here, 'wedge-server.js'), `http://${origin.host}:${origin.port}`], {
+    async start(origin, workDir) {
+      const dataDir = join(workDir, name)
+      mkdirSync(dataDir, { recursive: true })
+      const child = spawnPinned(name, process.execPath, [join(here, 'wedge-server.js'), `http://${origin.host}:${origin.port}`, dataDir], {
         core: PROXY_CORE,
-        env: noScan ? { [NO_SCAN_SWITCH]: '1' } : { [NO_SCAN_SWITCH]: '' },
+        env: { [NO_SCAN_SWITCH]: noScan ? '1' : '', [NO_METER_SWITCH]: noMeter ? '1' : '' },
       })
       try {
         const port = await waitForLine(child, (line) => typeof line.port === 'number' ? line.port : undefined, START_TIMEOUT_MS)
@@ -185,8 +189,10 @@ function wedgePeer(name: string, noScan: boolean): Peer {
 
 export const wedge = wedgePeer('wedge', false)
 export const wedgeNoScan = wedgePeer('wedge-noscan', true)
+/** Wedge with metering off: `wedge / wedge-nometer` is what metering costs (target ≥ 0.95). */
+export const wedgeNoMeter = wedgePeer('wedge-nometer', false, true)
 
-export const ALL_PEERS: readonly Peer[] = [direct, wedge, wedgeNoScan, nginx, haproxy]
+export const ALL_PEERS: readonly Peer[] = [direct, wedge, wedgeNoScan, wedgeNoMeter, nginx, haproxy]
 
 export function peerVersions(): Record<string, string> {
   const version = (command: string, args: string[]): string => {

@@ -182,6 +182,11 @@ export function computeRatios(peers: PeerResult[]): Ratios {
         if (av !== undefined && bv !== undefined && bv > 0) pairs[`${ours}/${theirs}`] = av / bv
       }
     }
+    const metered = byName.get('wedge')
+    const unmetered = byName.get('wedge-nometer')
+    const mv = metered ? metric.value(metered) : undefined
+    const uv = unmetered ? metric.value(unmetered) : undefined
+    if (mv !== undefined && uv !== undefined && uv > 0) pairs['wedge/wedge-nometer'] = mv / uv
     ratios.wedgeVsPeers[metric.key] = pairs
     if (Number.isFinite(metric.target)) {
       const ratio = pairs['wedge/nginx']
@@ -225,7 +230,7 @@ export function formatReport(report: BenchReport, ratios: Ratios): string {
     ['metric', ...proxies.map((peer) => peer.name)],
     ...METRICS.filter((metric) => metric.key !== 'memory').map((metric) => [metric.label, ...proxies.map((peer) => ratio(ratios.vsDirect[metric.key]?.[peer.name]))]),
   ]))
-  const pairNames = ['wedge/nginx', 'wedge/haproxy', 'wedge-noscan/nginx', 'wedge-noscan/haproxy']
+  const pairNames = ['wedge/nginx', 'wedge/haproxy', 'wedge-noscan/nginx', 'wedge-noscan/haproxy', 'wedge/wedge-nometer']
   lines.push('', 'Wedge vs peers (target is for wedge/nginx):')
   lines.push(table([
     ['metric', 'target', ...pairNames, 'met'],

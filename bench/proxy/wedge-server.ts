@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { resolveConfig } from '../../src/config/resolve.js'
 
 /**
- * Child-process entry: `node wedge-server.js <origin-url>` starts a Wedge edge on
+ * Child-process entry: `node wedge-server.js <origin-url> [data-dir]` starts a Wedge edge on
  * 127.0.0.1:0 proxying every host to the origin, then prints `{"port":N,"noScan":bool}`.
  * The no-scan variant is the same process with WEDGE_BENCH_NO_SCAN=1 in its environment,
  * passed to the edge as `createEdge(config, { noScan: true })` (relay without frame scanning).
@@ -20,7 +20,7 @@ interface Edge {
 }
 
 interface EdgeModule {
-  createEdge(config: unknown, options?: { noScan?: boolean }): Edge
+  createEdge(config: unknown, options?: { noScan?: boolean; metering?: boolean }): Edge
 }
 
 const STOP_TIMEOUT_MS = 3000
@@ -48,9 +48,9 @@ function findPort(value: unknown): number | undefined {
 
 async function main(): Promise<void> {
   const origin = process.argv[2]
-  if (origin === undefined) throw new Error('usage: wedge-server.js <origin-url>')
-  const dataDir = mkdtempSync(join(tmpdir(), 'wedge-bench-data-'))
-  process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }))
+  if (origin === undefined) throw new Error('usage: wedge-server.js <origin-url> [data-dir]')
+  // The orchestrator passes a folder inside its own temporary directory, which it removes.
+  const dataDir = process.argv[3] ?? mkdtempSync(join(tmpdir(), 'wedge-bench-data-'))
   const config = resolveConfig({
     listen: '127.0.0.1:0',
     data_dir: dataDir,
@@ -61,7 +61,8 @@ async function main(): Promise<void> {
   const specifier = new URL('../../src/edge.js', import.meta.url).href
   const { createEdge } = await import(specifier) as EdgeModule
   const noScan = process.env.WEDGE_BENCH_NO_SCAN === '1'
-  const edge = createEdge(config, { noScan })
+  const metering = process.env.WEDGE_BENCH_NO_METER !== '1'
+  const edge = createEdge(config, { noScan, metering })
   await edge.start()
   const port = findPort(edge.addresses())
   if (port === undefined) throw new Error(`no port in edge.addresses(): ${JSON.stringify(edge.addresses())}`)

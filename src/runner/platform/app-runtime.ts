@@ -20,6 +20,8 @@ type Handler = (...args: unknown[]) => unknown
 
 export class AppRuntime {
   readonly #instances = new Map<string, ObjectInstance>()
+  /** The instance of the previous object event (a hint; checked before use). */
+  #last: ObjectInstance | undefined
   readonly #acceptSockets = new Map<string, WebSocket>()
   readonly #env: Record<string, unknown> = {}
   readonly #classNames: Set<string>
@@ -58,8 +60,12 @@ export class AppRuntime {
 
   event(event: EventEntry): void {
     if (event.object === undefined) return this.#workerEvent(event)
-    const key = `${event.object.className}:${event.object.objectId}`
-    let instance = this.#instances.get(key)
+    // A batch mostly carries runs of events for one object: compare the id with the last
+    // instance's before building and hashing the ~70-character key again.
+    const last = this.#last
+    let instance = last !== undefined && !last.evicted && last.address.objectId === event.object.objectId && last.address.className === event.object.className
+      ? last
+      : this.#instances.get(`${event.object.className}:${event.object.objectId}`)
     if (instance === undefined) {
       try {
         instance = this.#create(event)
@@ -68,6 +74,7 @@ export class AppRuntime {
         return
       }
     }
+    this.#last = instance
     instance.enqueue(event)
   }
 
@@ -216,6 +223,8 @@ export class AppRuntime {
 
   #evict(instance: ObjectInstance): void {
     if (this.#instances.get(instance.key) === instance) this.#instances.delete(instance.key)
+    // The hint must not keep an evicted instance (and its sockets) alive.
+    if (this.#last === instance) this.#last = undefined
     if (instance.evicted) return
     instance.evicted = true
     clearTimersOf(instance)
