@@ -1,3 +1,8 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { buildSync } from 'esbuild'
+
 /**
  * The benchmark apps, written once against the Workers / Durable Objects API and run
  * unchanged by Wedge and by workerd. Each is one ES module.
@@ -68,9 +73,8 @@ export default {
 }
 
 /**
- * One room (one Durable Object). A socket on /pub publishes: each of its messages goes to
- * every subscriber. Any other socket subscribes; a subscriber's own message is echoed back
- * to it only (so idle clients can check their socket once without flooding the room).
+ * The fallback fan-out room when examples/broadcast is missing, with the same behaviour:
+ * every message a socket sends goes to every OTHER socket of the room (one room per path).
  */
 export const room: BenchApp = {
   file: 'room.js',
@@ -79,27 +83,38 @@ export const room: BenchApp = {
 import { DurableObject } from 'cloudflare:workers'
 
 export class Room extends DurableObject {
-  fetch(request) {
-    const publisher = new URL(request.url).pathname === '/pub'
+  fetch() {
     const pair = new WebSocketPair()
-    this.ctx.acceptWebSocket(pair[1], [publisher ? 'pub' : 'sub'])
+    this.ctx.acceptWebSocket(pair[1])
     return new Response(null, { status: 101, webSocket: pair[0] })
   }
 
-  webSocketMessage(ws, message) {
-    if (this.ctx.getTags(ws)[0] !== 'pub') {
-      ws.send(message)
-      return
-    }
-    for (const peer of this.ctx.getWebSockets('sub')) peer.send(message)
+  webSocketMessage(sender, message) {
+    for (const ws of this.ctx.getWebSockets()) if (ws !== sender) ws.send(message)
   }
 }
 
 export default {
   fetch(request, env) {
     if (request.headers.get('Upgrade') !== 'websocket') return new Response('room\\n')
-    return env.ROOMS.get(env.ROOMS.idFromName('bench')).fetch(request)
+    return env.ROOMS.get(env.ROOMS.idFromName(new URL(request.url).pathname)).fetch(request)
   },
 }
 `,
+}
+
+const examplesDir = fileURLToPath(new URL('../../../examples/', import.meta.url))
+
+/**
+ * The fan-out app: examples/broadcast (bundled to one ES module, the way wrangler would,
+ * so workerd runs the same code), else the equivalent `room` above.
+ */
+export function fanoutApp(): { app: BenchApp, source: string } {
+  const entry = join(examplesDir, 'broadcast', 'src', 'index.ts')
+  if (!existsSync(entry)) return { app: room, source: 'bench/apps room (examples/broadcast not found)' }
+  const built = buildSync({ entryPoints: [entry], bundle: true, format: 'esm', external: ['cloudflare:workers'], write: false, logLevel: 'silent' })
+  return {
+    app: { file: 'broadcast.js', objects: [{ binding: 'ROOMS', className: 'BroadcastRoom' }], code: built.outputFiles[0]!.text },
+    source: 'examples/broadcast',
+  }
 }

@@ -3,7 +3,6 @@ import { sleep } from '../proxy/jobs.js'
 import { spawnPinned, stopChild } from '../proxy/processes.js'
 import { collectGarbage } from './inspector.js'
 import { Lines } from './lines.js'
-import { runLoad } from './load-jobs.js'
 import { LOAD_CORE, type RunningServer } from './servers.js'
 
 /**
@@ -16,8 +15,9 @@ import { LOAD_CORE, type RunningServer } from './servers.js'
  * sockets closed, is the memory each idle socket keeps. Every Node process of the group
  * (edge, runner) collects its garbage before each reading, so the figure is live memory,
  * not how far the heap happened to have grown. The idle clients (native/appload.c `idle`)
- * connect in waves and send their one message as each opens: a burst of thousands of
- * messages at once would hit the object's queue limit (1,000 pending events: close 1013).
+ * connect in waves and each sends a Ping as it opens and waits for the Pong: first data
+ * through the socket's read and write paths, answered by the server's WebSocket layer
+ * without waking the room (in a broadcast room a message would go to every other socket).
  */
 
 export interface ProcessMemory {
@@ -107,15 +107,15 @@ async function waitClosed(server: RunningServer, reportsEviction: boolean): Prom
   }
 }
 
-async function fill(server: RunningServer, sockets: number, appload: string, reportsEviction: boolean): Promise<Fill> {
-  const before = await settledMemory(server.child.pgid)
-  const child = spawnPinned('idle sockets', appload, ['idle', 'host=127.0.0.1', `port=${server.port}`, `connections=${sockets}`, 'path=/sub'], { core: LOAD_CORE })
+async function fill(server: RunningServer, sockets: number, appload: string, reportsEviction: boolean, path: string, measure = true): Promise<Fill> {
+  const before = measure ? await settledMemory(server.child.pgid) : []
+  const child = spawnPinned('idle sockets', appload, ['idle', 'host=127.0.0.1', `port=${server.port}`, `connections=${sockets}`, `path=${path}`, 'ping=1'], { core: LOAD_CORE })
   const lines = new Lines(child)
   try {
     const ready = await lines.next((line) => line.ready as { opened: number, failed: number, echoed: number, closedByServer: number } | undefined, 90_000)
     if (ready.closedByServer > 0) throw new Error(`the server closed ${ready.closedByServer} of ${ready.opened} idle sockets`)
-    const evicted = reportsEviction ? await waitEvicted(server, ready.opened) : undefined
-    const after = await settledMemory(server.child.pgid)
+    const evicted = reportsEviction && measure ? await waitEvicted(server, ready.opened) : undefined
+    const after = measure ? await settledMemory(server.child.pgid) : []
     child.process.stdin!.write('release\n')
     await lines.next((line) => line.result, 20_000).catch(() => undefined)
     const perProcess = after.map((process) => {
@@ -136,13 +136,14 @@ async function fill(server: RunningServer, sockets: number, appload: string, rep
   }
 }
 
-export async function measureIdleMemory(server: RunningServer, sockets: number, appload: string, reportsEviction: boolean): Promise<IdleMemoryResult> {
-  // Warm-up: 200 subscribers echo for 0.3 s, so the room, the JIT and lazy buffers exist.
-  await runLoad(appload, 'echo', { connections: 200, window: 1, warmupMs: 0, durationMs: 300, path: '/sub' }, server, 300)
-  if (reportsEviction) await waitEvicted(server)
-  const first = await fill(server, sockets, appload, reportsEviction)
+export async function measureIdleMemory(server: RunningServer, sockets: number, appload: string, reportsEviction: boolean, path: string): Promise<IdleMemoryResult> {
+  // Warm-up: 200 sockets open, ping and close, so the room, the JIT and lazy buffers exist.
+  await fill(server, 200, appload, reportsEviction, path, false)
   await waitClosed(server, reportsEviction)
   if (reportsEviction) await waitEvicted(server)
-  const refill = await fill(server, sockets, appload, reportsEviction)
+  const first = await fill(server, sockets, appload, reportsEviction, path)
+  await waitClosed(server, reportsEviction)
+  if (reportsEviction) await waitEvicted(server)
+  const refill = await fill(server, sockets, appload, reportsEviction, path)
   return { first, refill }
 }

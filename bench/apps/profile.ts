@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sleep } from '../proxy/jobs.js'
 import { installCleanup, killAllChildren } from '../proxy/processes.js'
-import { echoObject, echoWorker, room } from './app-sources.js'
+import { echoObject, echoWorker, fanoutApp } from './app-sources.js'
 import { groupMemory } from './idle-memory.js'
 import { allocationProfile, cpuProfile } from './inspector.js'
 import { buildNative, runLoad } from './load-jobs.js'
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   installCleanup()
   const which = process.argv[2] ?? 'echo-object'
   const seconds = Number(process.argv[3] ?? 3)
-  const app = which === 'echo-worker' ? echoWorker : which === 'room' ? room : echoObject(0)
+  const app = which === 'echo-worker' ? echoWorker : which === 'room' ? fanoutApp().app : echoObject(0)
   const workDir = mkdtempSync(join(tmpdir(), 'wedge-profile-'))
   const native = buildNative(join(workDir, 'native'))
   if (typeof native === 'string') throw new Error(native)
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   try {
     const processes = groupMemory(server.child.pgid).filter((p) => p.name === 'node')
     const mode = which === 'room' ? 'saturate' : 'echo'
-    const params: Record<string, number> = which === 'room' ? { subscribers: 1000, window: 8, warmupMs: 1000, durationMs: 2 * seconds * 1000 + 5000 } : { connections: 16, window: 32, warmupMs: 1000, durationMs: 2 * seconds * 1000 + 5000 }
+    const params: Record<string, number | string> = which === 'room' ? { subscribers: 1000, window: 8, warmupMs: 1000, durationMs: 2 * seconds * 1000 + 5000, subPath: '/r', pubPath: '/r' } : { connections: 16, window: 32, warmupMs: 1000, durationMs: 2 * seconds * 1000 + 5000 }
     const load = runLoad(native.appload, mode, params, server, 2 * seconds * 1000 + 4000)
     await sleep(1500)
     for (const [index, target] of processes.entries()) {

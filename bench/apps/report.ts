@@ -93,11 +93,11 @@ export function formatEcho(results: ServerResult[]): string {
 export function formatFanout(results: ServerResult[]): string {
   const ws = fanRate(byName(results, 'ws-broadcast') ?? { name: '', errors: [] })
   const workerd = fanRate(byName(results, 'workerd-room') ?? { name: '', errors: [] })
-  const rows = [['server', 'deliveries/s', 'server CPU µs/delivery', 'server CPU %', 'load CPU %', 'p50 ms', 'p99 ms', 'max ms', 'missing', 'vs ws', 'vs workerd']]
+  const rows = [['server', 'deliveries/s', 'server CPU µs/delivery', 'server CPU %', 'load CPU %', 'noise %', 'p50 ms', 'p99 ms', 'max ms', 'missing', 'latency noise %', 'vs ws', 'vs workerd']]
   for (const r of results.filter((result) => result.saturate || result.latency)) {
     const latency = r.latency?.result
-    rows.push([r.name, integer(fanRate(r)), fixed(2)(fanCpu(r)), fixed(0)(r.saturate?.serverCpuPercent), fixed(0)(r.saturate?.loadCpuPercent),
-      fixed(3)(latency?.latencyMs.p50), fixed(3)(latency?.latencyMs.p99), fixed(3)(latency?.latencyMs.max), integer(latency?.missing),
+    rows.push([r.name, integer(fanRate(r)), fixed(2)(fanCpu(r)), fixed(0)(r.saturate?.serverCpuPercent), fixed(0)(r.saturate?.loadCpuPercent), fixed(0)(r.saturate?.otherCpuPercent),
+      fixed(3)(latency?.latencyMs.p50), fixed(3)(latency?.latencyMs.p99), fixed(3)(latency?.latencyMs.max), integer(latency?.missing), fixed(0)(r.latency?.otherCpuPercent),
       ratio(fanRate(r), ws), ratio(fanRate(r), workerd)])
   }
   return table(rows)

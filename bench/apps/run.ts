@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { waitForQuiet } from '../proxy/jobs.js'
 import { DEFAULT_NICE, installCleanup, killAllChildren } from '../proxy/processes.js'
-import { echoObject, echoWorker, room } from './app-sources.js'
+import { echoObject, echoWorker, fanoutApp } from './app-sources.js'
 import { measureIdleMemory } from './idle-memory.js'
 import { buildNative, NOISE_LIMIT_PERCENT, runQuietLoad, type NativeBinaries, type RetryBudget } from './load-jobs.js'
 import { computeTargets, formatCeiling, formatEcho, formatErrors, formatFanout, formatMemory, formatTargets, type AppsReport, type EchoResult, type LatencyResult, type SaturateResult, type ServerResult } from './report.js'
@@ -28,8 +28,11 @@ const quick = process.env.BENCH_QUICK === '1'
 const warmupMs = quick ? 500 : 1000
 const durationMs = quick ? 1500 : 4000
 const echoParams = { connections: 16, window: 32, messageBytes: 64, warmupMs, durationMs, path: '/' }
-const saturateParams = { subscribers: 1000, window: 8, messageBytes: 64, warmupMs, durationMs }
-const latencyParams = { subscribers: 1000, rate: 50, messageBytes: 64, warmupMs, durationMs }
+/** One room: the broadcast example keys rooms by path, so publisher and subscribers share one. */
+const ROOM_PATH = '/bench-room'
+const saturateParams = { subscribers: 1000, window: 8, messageBytes: 64, warmupMs, durationMs, subPath: ROOM_PATH, pubPath: ROOM_PATH }
+const latencyParams = { subscribers: 1000, rate: 50, messageBytes: 64, warmupMs, durationMs, subPath: ROOM_PATH, pubPath: ROOM_PATH }
+const fanoutChoice = fanoutApp()
 const IDLE_SOCKETS = quick ? 2000 : 5000
 /** Before each server, how long to wait for a quiet second on a shared machine. */
 const QUIET_WAIT_MS = quick ? 2000 : 4000
@@ -106,7 +109,7 @@ async function benchEcho(native: NativeBinaries, workDir: string): Promise<Serve
 }
 
 async function benchFanout(native: NativeBinaries, workDir: string): Promise<ServerResult[]> {
-  const specs = selected([wsServer('ws-broadcast', 'broadcast'), wedgeServer('wedge-room', room), workerdServer('workerd-room', room)])
+  const specs = selected([wsServer('ws-broadcast', 'broadcast'), wedgeServer('wedge-room', fanoutChoice.app), workerdServer('workerd-room', fanoutChoice.app)])
   const results: ServerResult[] = []
   for (const spec of specs) {
     const result = await withServer(spec, workDir, async (server, r) => {
@@ -124,12 +127,12 @@ async function benchFanout(native: NativeBinaries, workDir: string): Promise<Ser
 }
 
 async function benchMemory(native: NativeBinaries, workDir: string): Promise<ServerResult[]> {
-  const specs = selected([wedgeServer('wedge-room', room, '1s'), wsServer('ws-broadcast', 'broadcast'), workerdServer('workerd-room', room)])
+  const specs = selected([wedgeServer('wedge-room', fanoutChoice.app, '1s'), wsServer('ws-broadcast', 'broadcast'), workerdServer('workerd-room', fanoutChoice.app)])
   const results: ServerResult[] = []
   for (const spec of specs) {
     const result = await withServer(spec, workDir, async (server, r) => {
       await attempt(r, 'memory', async () => {
-        r.memory = await measureIdleMemory(server, IDLE_SOCKETS, native.appload, spec.name.startsWith('wedge'))
+        r.memory = await measureIdleMemory(server, IDLE_SOCKETS, native.appload, spec.name.startsWith('wedge'), ROOM_PATH)
       })
     })
     log(`memory ${spec.name}: ${result.memory ? `${Math.round(result.memory.first.bytesPerSocket)} B/socket first fill, ${Math.round(result.memory.refill.bytesPerSocket)} refill (${result.memory.refill.sockets} sockets)` : result.skipped ?? result.errors.join('; ')}`)
@@ -156,7 +159,7 @@ async function main(): Promise<void> {
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, kernel: release(), memoryBytes: totalmem(), node: process.version },
       settings: {
         layout: `server pinned to core ${SERVER_CORE} (Wedge: edge + runner); native load side on core ${LOAD_CORE}; nice ${DEFAULT_NICE}`,
-        echo: echoParams, saturate: saturateParams, latency: latencyParams, idleSockets: IDLE_SOCKETS, quick,
+        echo: echoParams, fanoutApp: fanoutChoice.source, saturate: saturateParams, latency: latencyParams, idleSockets: IDLE_SOCKETS, quick,
         loadAverageAtStart: loadAverage, retriesLeft: retries.left, runSeconds: Math.round((Date.now() - started) / 1000),
       },
       echo, fanout, memory,
@@ -175,7 +178,7 @@ async function main(): Promise<void> {
     String(report.settings.layout), '',
   ]
   if (report.echo.length) out.push('Echo: 16 connections × 32 in flight, 64-byte messages', formatEcho(report.echo), formatCeiling(report.echo), '')
-  if (report.fanout.length) out.push('Fan-out: 1 publisher → 1,000 subscribers in one room; latency at 50 publishes/s (50,000 deliveries/s)', formatFanout(report.fanout), '')
+  if (report.fanout.length) out.push(`Fan-out (${fanoutChoice.source}): 1 publisher → 1,000 subscribers in one room; latency at 50 publishes/s (50,000 deliveries/s)`, formatFanout(report.fanout), '')
   if (report.memory.length) out.push(`Memory: ${IDLE_SOCKETS.toLocaleString('en-US')} idle sockets in one room (Wedge: object evicted)`, formatMemory(report.memory), '')
   out.push('Targets', formatTargets(report.targets))
   const errors = formatErrors([report.echo, report.fanout, report.memory])

@@ -6,10 +6,10 @@ import { WebSocketServer, type WebSocket } from 'ws'
  * 127.0.0.1:0 that prints `{"port":N}` and exits when stdin closes.
  *
  * - echo: every message goes back to its sender (`ws.send`).
- * - broadcast: the room of the fan-out benchmark, written the fast way for `ws`: a message
- *   from the /pub socket is framed ONCE (RFC 6455 §5.2: server frames are unmasked, so the
- *   same bytes are valid on every connection) and that one buffer is written to every
- *   subscriber's TCP socket. A subscriber's own message is echoed to it.
+ * - broadcast: examples/broadcast written the fast way for `ws`: every message a socket
+ *   sends goes to every OTHER socket, framed ONCE (RFC 6455 §5.2: server frames are
+ *   unmasked, so the same bytes are valid on every connection), that one buffer written to
+ *   each socket's TCP stream. One room for the whole server (the bench uses one path).
  */
 
 function frame(data: Buffer, binary: boolean): Buffer {
@@ -37,19 +37,15 @@ function echo(wss: WebSocketServer): void {
 }
 
 function broadcast(wss: WebSocketServer): void {
-  const subscribers = new Set<Socket>()
+  const sockets = new Set<Socket>()
   wss.on('connection', (ws: WebSocket, req) => {
     const raw = req.socket
-    if (req.url === '/pub') {
-      ws.on('message', (data: Buffer, isBinary: boolean) => {
-        const bytes = frame(data, isBinary)
-        for (const socket of subscribers) socket.write(bytes)
-      })
-      return
-    }
-    subscribers.add(raw)
-    ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary }))
-    ws.on('close', () => subscribers.delete(raw))
+    sockets.add(raw)
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      const bytes = frame(data, isBinary)
+      for (const socket of sockets) if (socket !== raw) socket.write(bytes)
+    })
+    ws.on('close', () => sockets.delete(raw))
   })
 }
 

@@ -4,9 +4,10 @@ import type { Logger } from 'pino'
 import { validateUpgradeRequest } from '../protocol/handshake.js'
 import { proxyUpgrade } from '../proxy/ws-proxy.js'
 import type { WsRelay } from '../proxy/ws-relay.js'
+import type { FrameScanner } from '../protocol/frame-scanner.js'
 import { ErrorCatalogue, type ErrorCode } from '../errors.js'
 import { refuseUpgrade } from './raw-response.js'
-import { newConnectionId, type ConnectionRegistry } from './connections.js'
+import { newConnectionId, type ConnectionRegistry, type LiveConnection } from './connections.js'
 import type { RoutingTable, Routable } from './router.js'
 import type { SiteRuntime } from './site-runtime.js'
 import { clientAddress, requestPath } from './request-info.js'
@@ -103,6 +104,8 @@ export function handleUpgrade(ingress: IngressContext, req: IncomingMessage, soc
 
   let relay: WsRelay | undefined
   let originId = ''
+  // Built only when the level is on: at `warn` a handshake builds no log objects.
+  const logInfo = log.isLevelEnabled('info')
   void proxyUpgrade({
     req, socket, head, clientIp, proto,
     key: handshake.key,
@@ -113,18 +116,18 @@ export function handleUpgrade(ingress: IngressContext, req: IncomingMessage, soc
     onOpen(opened, origin) {
       relay = opened
       originId = origin.id
-      const traffic = { fromClient: opened.upstream, toClient: opened.downstream }
-      ingress.registry.add({ ...base, upstream: origin.id, kind: 'proxy', traffic: () => traffic, close: (code, reason) => opened.close(code, reason) })
+      ingress.registry.add(new ProxiedConnection(base.id, site.name, clientIp, path, base.startedAt, origin.id, opened))
       ingress.counters.accepted(site.name)
-      log.info({ event: 'ws_open', id: base.id, site: site.name, origin: origin.id, client_ip: clientIp, path }, 'websocket open')
+      if (logInfo) log.info({ event: 'ws_open', id: base.id, site: site.name, origin: origin.id, client_ip: clientIp, path }, 'websocket open')
     },
     onEnd(end, refusal) {
       admission.release()
       refused(refusal)
       if (!relay || !end) return
       ingress.registry.delete(base.id, { closeCode: end.closeCode, closedBy: end.closedBy, error: end.error })
-      const { fromClient, fromOrigin } = relay.counters()
       if (end.error) ingress.counters.limitHit(end.error, site.name)
+      if (!logInfo) return
+      const { fromClient, fromOrigin } = relay.counters()
       log.info({
         event: 'ws_close', id: base.id, site: site.name, origin: originId, client_ip: clientIp,
         duration_ms: Date.now() - base.startedAt,
@@ -137,4 +140,36 @@ export function handleUpgrade(ingress: IngressContext, req: IncomingMessage, soc
     admission.release()
     refuseUpgrade(socket, 'WEDGE_INTERNAL')
   })
+}
+
+/** The registry entry of a proxied WebSocket: its counters are the relay's scanners. */
+class ProxiedConnection implements LiveConnection {
+  readonly kind = 'proxy'
+  readonly id: string
+  readonly site: string
+  readonly clientIp: string
+  readonly path: string
+  readonly startedAt: number
+  readonly upstream: string
+  readonly #relay: WsRelay
+  readonly #traffic: { fromClient: FrameScanner; toClient: FrameScanner }
+
+  constructor(id: string, site: string, clientIp: string, path: string, startedAt: number, upstream: string, relay: WsRelay) {
+    this.id = id
+    this.site = site
+    this.clientIp = clientIp
+    this.path = path
+    this.startedAt = startedAt
+    this.upstream = upstream
+    this.#relay = relay
+    this.#traffic = { fromClient: relay.upstream, toClient: relay.downstream }
+  }
+
+  traffic(): { fromClient: FrameScanner; toClient: FrameScanner } {
+    return this.#traffic
+  }
+
+  close(code: ErrorCode | number, reason?: string): void {
+    this.#relay.close(code, reason)
+  }
 }

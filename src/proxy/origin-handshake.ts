@@ -4,14 +4,19 @@ import { readFileSync } from 'node:fs'
 import type { OriginTlsConfig, TimeoutsConfig } from '../config/schema.js'
 import type { OutgoingHeaders } from './forwarded-headers.js'
 import { ResponseHeadError, ResponseHeadReader, type OriginResponse } from './origin-response-head.js'
+import { OriginInput, copyOf } from './origin-input.js'
 
 export type { OriginResponse } from './origin-response-head.js'
 
+/**
+ * The socket reads through `input` (it is created with `onread`, so it never emits
+ * 'data'): the caller takes over with `input.readTo`.
+ */
 export type HandshakeResult =
   /** `head`: bytes the origin sent after its 101 (already WebSocket frames). */
-  | { kind: 'upgraded'; response: OriginResponse; socket: Socket; head: Buffer }
-  /** Any other final answer; `body`: bytes read past its head. The socket is paused. */
-  | { kind: 'response'; response: OriginResponse; socket: Socket; body: Buffer }
+  | { kind: 'upgraded'; response: OriginResponse; socket: Socket; input: OriginInput; head: Buffer }
+  /** Any other final answer; `body`: bytes read past its head. */
+  | { kind: 'response'; response: OriginResponse; socket: Socket; input: OriginInput; body: Buffer }
 
 export interface HandshakeRequest {
   url: URL
@@ -106,11 +111,11 @@ class OriginAttempt {
   readonly #resolve: (result: HandshakeResult) => void
   readonly #reject: (error: OriginHandshakeError) => void
   readonly #socket: Socket
+  readonly #input = new OriginInput()
   #reader = new ResponseHeadReader()
   #timer: NodeJS.Timeout
   #connected = false
   #settled = false
-  readonly #onData = (chunk: Buffer): void => this.#read(chunk)
   readonly #onError = (error: NodeJS.ErrnoException): void => this.#fail(this.#connected ? 'response' : 'connect', error.code ?? 'ERROR', error.message)
   readonly #onClose = (): void => this.#fail(this.#connected ? 'response' : 'connect', 'ECONNRESET', 'socket hang up')
 
@@ -121,8 +126,10 @@ class OriginAttempt {
     this.#resolve = resolve
     this.#reject = reject
     this.#timer = setTimeout(() => this.#fail('connect', 'ETIMEDOUT', `connect timeout after ${request.timeouts.connect} ms`), request.timeouts.connect)
+    this.#input.readTo((bytes) => this.#read(bytes))
     this.#socket = this.#connect(() => this.#onConnected())
-    this.#socket.on('data', this.#onData)
+    // Flowing, so that 'end' is emitted (reads themselves go to the onread callback).
+    this.#socket.resume()
     this.#socket.on('error', this.#onError)
     this.#socket.on('end', this.#onClose)
     this.#socket.on('close', this.#onClose)
@@ -134,17 +141,20 @@ class OriginAttempt {
     const secure = url.protocol === 'https:' || url.protocol === 'wss:'
     const host = url.hostname.replace(/^\[|\]$/g, '')
     const port = Number(url.port) || (secure ? 443 : 80)
-    if (!secure) return net.connect({ host, port, noDelay: true }, onConnected)
+    const onread = this.#input.onread
+    if (!secure) return net.connect({ host, port, noDelay: true, onread }, onConnected)
     const origin = this.#request.tls
-    return tls.connect({
+    const options: tls.ConnectionOptions & Pick<net.NetConnectOpts, 'onread'> = {
       host,
       port,
+      onread, // supported by tls.connect (Node ≥ 12.17), missing from @types/node
       ca: readCa(origin.ca),
       rejectUnauthorized: origin.verify,
       // RFC 6066 §3: SNI carries host names only, never an IP literal. With an empty
       // servername no SNI is sent and the certificate is checked against the address.
       servername: origin.servername ?? (isIP(host) ? '' : host),
-    }, onConnected)
+    }
+    return tls.connect(options, onConnected)
   }
 
   #onConnected(): void {
@@ -179,9 +189,10 @@ class OriginAttempt {
   #answered(response: OriginResponse, rest: Buffer): void {
     this.#settle()
     const socket = this.#socket
-    socket.pause()
-    if (response.statusCode === 101) this.#resolve({ kind: 'upgraded', response, socket, head: rest })
-    else this.#resolve({ kind: 'response', response, socket, body: rest })
+    const input = this.#input
+    // `rest` is a view of the shared read buffer: the caller gets its own copy.
+    if (response.statusCode === 101) this.#resolve({ kind: 'upgraded', response, socket, input, head: copyOf(rest) })
+    else this.#resolve({ kind: 'response', response, socket, input, body: copyOf(rest) })
   }
 
   #fail(phase: 'connect' | 'response', code: string, message: string): void {
@@ -196,8 +207,8 @@ class OriginAttempt {
     this.#settled = true
     clearTimeout(this.#timer)
     this.#cancel.onCancel = undefined
+    this.#input.hold()
     const socket = this.#socket
-    socket.removeListener('data', this.#onData)
     socket.removeListener('end', this.#onClose)
     socket.removeListener('close', this.#onClose)
   }

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net'
 import { HOP_BY_HOP } from './forwarded-headers.js'
 import { ChunkedBodyEnd, CHUNKED_MALFORMED, CHUNKED_NEED_MORE } from './chunked-body-end.js'
 import type { OriginResponse } from './origin-response-head.js'
+import { copyOf, type OriginInput } from './origin-input.js'
 
 /**
  * The head the client gets: status line and the origin's fields with their original case,
@@ -42,9 +43,9 @@ function framingOf(response: OriginResponse): Framing {
  * Relays the origin's non-101 answer (401, 403, 429, 503, …) to the client: the head, then
  * exactly the body's bytes as they came (chunked framing included), then the client
  * connection is ended and the origin connection closed. `body` holds bytes already read past
- * the head; the origin socket is paused. `done` is called exactly once.
+ * the head; the origin socket reads through `input`. `done` is called exactly once.
  */
-export function passResponseThrough(response: OriginResponse, origin: Socket, body: Buffer, client: Socket, done: () => void): void {
+export function passResponseThrough(response: OriginResponse, origin: Socket, input: OriginInput, body: Buffer, client: Socket, done: () => void): void {
   const framing = framingOf(response)
   let finished = false
   const finish = (complete: boolean): void => {
@@ -70,7 +71,8 @@ export function passResponseThrough(response: OriginResponse, origin: Socket, bo
       }
       if (end !== CHUNKED_NEED_MORE) used = end
     }
-    if (used > 0 && !client.write(used === chunk.length ? chunk : chunk.subarray(0, used))) origin.pause()
+    // Reads arrive in the shared buffer (origin-input.ts): the client gets a copy.
+    if (used > 0 && !client.write(copyOf(used === chunk.length ? chunk : chunk.subarray(0, used)))) origin.pause()
     if (framing.kind === 'length' ? framing.left === 0 : framing.kind === 'chunked' && framing.end.done) {
       finish(true)
       return true
@@ -80,7 +82,7 @@ export function passResponseThrough(response: OriginResponse, origin: Socket, bo
   client.write(clientResponseHead(response, response.statusMessage), 'latin1')
   if (framing.kind === 'none') return finish(true)
   if (body.length > 0 && forward(body)) return
-  origin.on('data', (chunk: Buffer) => { if (!finished) forward(chunk) })
+  input.readTo((chunk) => { if (!finished) forward(chunk) })
   origin.on('end', () => finish(framing.kind === 'close'))
   origin.on('close', () => finish(framing.kind === 'close'))
   origin.on('error', () => finish(false))

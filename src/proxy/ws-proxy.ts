@@ -81,7 +81,7 @@ export async function proxyUpgrade(upgrade: ProxyUpgrade): Promise<void> {
       if (result.kind === 'response') {
         if (result.response.statusCode >= 500) pool.reportFailure(origin, `handshake answered ${result.response.statusCode}`)
         else pool.reportSuccess(origin)
-        passResponseThrough(result.response, result.socket, result.body, socket, () => pool.release(origin))
+        passResponseThrough(result.response, result.socket, result.input, result.body, socket, () => pool.release(origin))
         return upgrade.onEnd(undefined, undefined)
       }
       if (result.response.accept !== computeAcceptKey(upgrade.key)) {
@@ -117,7 +117,7 @@ function startRelay(upgrade: ProxyUpgrade, origin: Origin, result: Extract<Hands
     upgrade.onEnd(end, undefined)
   })
   upgrade.onOpen(relay, origin)
-  relay.start(upgrade.head, result.head)
+  relay.start(upgrade.head, result.head, result.input)
   socket.resume()
   result.socket.resume()
 }

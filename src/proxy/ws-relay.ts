@@ -6,6 +6,7 @@ import { buildCloseFrame, buildPingFrame, parseClosePayload } from '../protocol/
 import type { WebSocketConfig } from '../config/schema.js'
 import { ErrorCatalogue, type ErrorCode } from '../errors.js'
 import { MessageRateLimiter } from './message-rate.js'
+import { copyOf, type OriginInput } from './origin-input.js'
 
 export type Side = 'client' | 'origin' | 'edge'
 
@@ -53,8 +54,13 @@ export class WsRelay {
   readonly #options: RelayOptions
   readonly #onEnd: (end: RelayEnd) => void
   readonly #rate: MessageRateLimiter | undefined
+  readonly #noScan: boolean
+  readonly #maxBuffered: number
   readonly #writeToOrigin = (bytes: Buffer): void => { this.origin.write(bytes) }
   readonly #writeToClient = (bytes: Buffer): void => { this.client.write(bytes) }
+  /** Origin bytes read into the shared buffer (origin-input.ts) are written as a copy. */
+  readonly #copyToClient = (bytes: Buffer): void => { this.client.write(copyOf(bytes)) }
+  #originEmit = this.#writeToClient
   #clientPing: Buffer | undefined
   #originPing: Buffer | undefined
   #pingTimer: NodeJS.Timeout | undefined
@@ -70,13 +76,16 @@ export class WsRelay {
   /** A Close frame (the other peer's or the edge's) went out towards this side. */
   #closeSent = { client: false, origin: false }
   #finished = false
+  #grace: NodeJS.Timeout | undefined
 
   constructor(client: Socket, origin: Socket, options: RelayOptions, onEnd: (end: RelayEnd) => void) {
     this.client = client
     this.origin = origin
     this.#options = options
     this.#onEnd = onEnd
+    this.#noScan = options.noScan === true
     const ws = options.ws
+    this.#maxBuffered = ws.max_buffered
     this.#rate = ws.client_message_rate ? new MessageRateLimiter(ws.client_message_rate.per_second, ws.client_message_rate.burst ?? ws.client_message_rate.per_second) : undefined
     this.upstream = new FrameScanner(
       { requireMask: true, maxMessageSize: ws.max_message_size || Infinity, allowedRsv: options.allowedRsv },
@@ -96,15 +105,19 @@ export class WsRelay {
     )
   }
 
-  /** Starts relaying. `clientHead`/`originHead` are bytes already read past the handshakes. */
-  start(clientHead: Buffer, originHead: Buffer): void {
+  /**
+   * Starts relaying. `clientHead`/`originHead` are bytes already read past the handshakes.
+   * With `originInput` the origin socket reads through it (a shared buffer, no 'data' events).
+   */
+  start(clientHead: Buffer, originHead: Buffer, originInput?: OriginInput): void {
     const { client, origin } = this
     client.setNoDelay(true)
     origin.setNoDelay(true)
     client.setTimeout(0)
     origin.setTimeout(0)
     client.on('data', (chunk: Buffer) => this.#fromClient(chunk))
-    origin.on('data', (chunk: Buffer) => this.#fromOrigin(chunk))
+    if (originInput) this.#originEmit = this.#copyToClient
+    else origin.on('data', (chunk: Buffer) => this.#fromOrigin(chunk))
     client.on('drain', () => this.#drained('client'))
     origin.on('drain', () => this.#drained('origin'))
     client.on('end', () => this.#peerEnded('client'))
@@ -115,6 +128,8 @@ export class WsRelay {
     origin.on('close', () => this.#peerEnded('origin'))
     this.#startTimers()
     if (originHead.length > 0) this.#fromOrigin(originHead)
+    // After the head: reads held since the handshake ended come next, in order.
+    originInput?.readTo((bytes) => this.#fromOrigin(bytes))
     if (clientHead.length > 0) this.#fromClient(clientHead)
   }
 
@@ -131,16 +146,16 @@ export class WsRelay {
 
   #fromClient(chunk: Buffer): void {
     if (this.#finished) return // draining after the end: read and discard, never write
-    if (this.#options.noScan) this.origin.write(chunk)
+    if (this.#noScan) this.origin.write(chunk)
     else this.upstream.push(chunk, this.#writeToOrigin)
-    this.#checkBuffered('origin', this.client)
+    if (this.origin.writableLength > this.#maxBuffered) this.#overBuffered('origin', this.client)
   }
 
   #fromOrigin(chunk: Buffer): void {
     if (this.#finished) return
-    if (this.#options.noScan) this.client.write(chunk)
-    else this.downstream.push(chunk, this.#writeToClient)
-    this.#checkBuffered('client', this.origin)
+    if (this.#noScan) this.#originEmit(chunk)
+    else this.downstream.push(chunk, this.#originEmit)
+    if (this.client.writableLength > this.#maxBuffered) this.#overBuffered('client', this.origin)
   }
 
   #onClientFrame(frame: FrameInfo): 0 | 1 {
@@ -220,7 +235,14 @@ export class WsRelay {
 
   /** One TCP side ended or failed. If its close handshake did not happen, tell the other side why. */
   #peerEnded(side: 'client' | 'origin'): void {
-    if (this.#finished) return
+    if (this.#finished) {
+      // Both closed within the grace: drop the timer so the relay is not kept alive for it.
+      if (this.#grace !== undefined && this.client.destroyed && this.origin.destroyed) {
+        clearTimeout(this.#grace)
+        this.#grace = undefined
+      }
+      return
+    }
     const graceful = this.#closeSeen[side]
     if (side === 'origin') {
       if (!graceful) this.#sendClose('client', 1014, 'origin connection lost')
@@ -248,14 +270,12 @@ export class WsRelay {
     this.#stopTimers()
     clearTimeout(this.#slowTimers.client)
     clearTimeout(this.#slowTimers.origin)
-    for (const socket of [this.client, this.origin]) {
-      if (!socket.destroyed) {
-        socket.end()
-        socket.resume()
-      }
+    closeGracefully(this.client)
+    closeGracefully(this.origin)
+    if (!this.client.destroyed || !this.origin.destroyed) {
+      this.#grace = setTimeout(() => { this.client.destroy(); this.origin.destroy() }, CLOSE_GRACE_MS)
+      this.#grace.unref()
     }
-    const grace = setTimeout(() => { this.client.destroy(); this.origin.destroy() }, CLOSE_GRACE_MS)
-    grace.unref()
     this.#onEnd(end)
   }
 
@@ -264,9 +284,8 @@ export class WsRelay {
   }
 
   /** Backpressure: pause the reading side while the writing side holds more than max_buffered. */
-  #checkBuffered(writer: 'client' | 'origin', reader: Socket): void {
-    const target = writer === 'client' ? this.client : this.origin
-    if (target.writableLength <= this.#options.ws.max_buffered || reader.isPaused()) return
+  #overBuffered(writer: 'client' | 'origin', reader: Socket): void {
+    if (reader.isPaused()) return
     reader.pause()
     const timeout = this.#options.ws.slow_reader_timeout
     this.#slowTimers[writer] = setTimeout(() => this.#slowReader(writer), timeout)
@@ -275,7 +294,7 @@ export class WsRelay {
 
   #drained(writer: 'client' | 'origin'): void {
     const target = writer === 'client' ? this.client : this.origin
-    if (target.writableLength > this.#options.ws.max_buffered) return
+    if (target.writableLength > this.#maxBuffered) return
     clearTimeout(this.#slowTimers[writer])
     this.#slowTimers[writer] = undefined
     if (!this.#finished) (writer === 'client' ? this.origin : this.client).resume()
@@ -358,4 +377,20 @@ function countersOf(scanner: FrameScanner): DirectionCounters {
     wireBytes: scanner.wireBytes,
     droppedMessages: scanner.droppedMessages,
   }
+}
+
+/**
+ * Half-closes a socket and keeps reading (and discarding) until the peer closes too. A peer
+ * that already sent its FIN and has nothing queued towards it is closed at once: close(2)
+ * still sends our FIN after the bytes the kernel holds, and there is no unread input that
+ * would turn it into a RST, so a shutdown(2) first would only cost a syscall.
+ */
+function closeGracefully(socket: Socket): void {
+  if (socket.destroyed) return
+  if (socket.readableEnded && socket.writableLength === 0) {
+    socket.destroy()
+    return
+  }
+  socket.end()
+  socket.resume()
 }

@@ -1,12 +1,15 @@
 /**
  * The contract between the gateway (the edge process: owns every socket, storage, alarms,
  * placement; never runs tenant code) and a runner process (hosts tenant code in
- * isolated-vm isolates). Both sides import only this file of each other.
+ * isolated-vm isolates). Both sides import only this file of each other (and
+ * runner-wire.ts, its wire format).
  *
- * Transport: `child_process.fork` IPC with `serialization: 'advanced'` (V8 structured
- * clone: Buffers, Uint8Array, Map, Date survive). Each side sends at most one message per
- * event-loop turn: an array of entries (`GatewayToRunner[]` / `RunnerToGateway[]`), flushed
- * with setImmediate. Entries in one message are applied in order.
+ * Transport: a pipe the gateway gives the forked runner (stdio[4], fd in WEDGE_RUNNER_PIPE)
+ * carrying runner-wire.ts frames; without one (the runner tests), `child_process.fork` IPC
+ * with `serialization: 'advanced'`. Either way values are V8 structured clones (Buffers,
+ * Uint8Array, Map, Date survive). Each side sends at most one message per event-loop turn:
+ * an array of entries (`GatewayToRunner[]` / `RunnerToGateway[]`), flushed with
+ * setImmediate. Entries in one message are applied in order.
  *
  * Ordering guarantees the gateway gives:
  * - Events for one object are delivered in arrival order. The runner runs them ONE AT A

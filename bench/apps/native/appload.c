@@ -3,14 +3,17 @@
  *
  *   echo     `connections` clients on `path`, each keeping `window` messages in flight
  *            (closed loop), like ../../proxy/native/loadgen.c's echo mode.
- *   saturate one publisher (`/pub`) and `subscribers` clients (`/sub`) in one room. The
+ *   saturate one publisher (`pubPath`, default /pub) and `subscribers` clients (`subPath`,
+ *            default /sub; the same path as the publisher's for a room keyed by path). The
  *            publisher keeps `window` publishes in flight; a publish completes when every
  *            subscriber has it. Counts deliveries (subscriber receipts) per second.
  *   latency  the same room; the publisher sends `rate` publishes/s (open loop, timerfd)
  *            and every delivery's delay is measured from the publish's scheduled time,
  *            carried in its payload (one clock: the same process sends and receives).
  *   idle     opens `connections` clients on `path` in waves; each sends one message when
- *            it opens (so a room never sees thousands at once) and waits for its echo.
+ *            it opens (so a room never sees thousands at once) and waits for its echo, or
+ *            with `ping=1` a Ping (answered by the server's WebSocket layer, never the app)
+ *            and waits for the Pong: first data on the socket without waking the room.
  *            Prints {"ready":{...}}, holds the sockets until a line or EOF on stdin,
  *            then closes them and prints the result.
  *
@@ -213,9 +216,9 @@ static void open_room(int argc, char **argv) {
   client_on_error = fan_error;
   clients_init(fan.subscribers + 1, &events);
   fan.head = calloc((size_t)fan.subscribers + 1, 16);
-  use_path("/sub");
+  use_path(arg_text(argc, argv, "subPath", "/sub"));
   open_range(1, fan.subscribers + 1);
-  use_path("/pub");
+  use_path(arg_text(argc, argv, "pubPath", "/pub"));
   open_range(0, 1);
   if (clients[0].state != CLIENT_OPEN) die("publisher did not connect");
   fan.alive = clients_opened - 1;
@@ -325,7 +328,7 @@ static void idle_open(client_t *c) {
 static void idle_end(void *ctx, reader_t *r) {
   client_t *c = ctx;
   if (r->opcode == 0x8) { client_close(c); idle.closed++; return; }
-  if (r->fin) idle.echoed++;
+  if (r->fin && r->opcode != 0x9) idle.echoed++;
 }
 
 static void idle_stdin(void) { idle.released = 1; }
@@ -336,7 +339,7 @@ static void run_idle(int argc, char **argv) {
   double wait = arg(argc, argv, "echoTimeoutMs", 20000);
   static const reader_events_t events = { NULL, NULL, idle_end };
   use_path(arg_text(argc, argv, "path", "/"));
-  client_frame(&idle.frame, 0x2, bytes, 0x63);
+  client_frame(&idle.frame, arg(argc, argv, "ping", 0) ? 0x9 : 0x2, bytes, 0x63);
   client_on_open = idle_open;
   clients_init(connections, &events);
   open_range(0, connections);
